@@ -35,16 +35,19 @@ pub mod paths {
     pub const OFFER_PROCEED: &str = "/api/v1/headless/offers/{offerID}/proceed";
     pub const OFFER_REJECT: &str = "/api/v1/headless/offers/{offerID}/reject";
     pub const OFFER_STEPS: &str = "/api/v1/headless/offers/{offerID}/steps";
-    pub const JOURNEY_OFFER_STEPS: &str = "/api/v1/headless/journeys/{journeyID}/offers/{offerID}/steps";
+    pub const JOURNEY_OFFER_STEPS: &str =
+        "/api/v1/headless/journeys/{journeyID}/offers/{offerID}/steps";
     pub const OFFER_STEP: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}";
     pub const OFFER_STEP_SUBMIT: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}/submit";
-    pub const OFFER_STEP_COMPLETE: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}/complete";
+    pub const OFFER_STEP_COMPLETE: &str =
+        "/api/v1/headless/offers/{offerID}/steps/{stepID}/complete";
     pub const AA_SESSIONS: &str = "/api/v1/headless/journeys/{journeyID}/aa/sessions";
     pub const AA_SESSION: &str = "/api/v1/headless/aa/sessions/{aaSessionID}";
     pub const AA_SESSION_COMPLETE: &str = "/api/v1/headless/aa/sessions/{aaSessionID}/complete";
     pub const AA_SESSION_RECONCILE: &str = "/api/v1/headless/aa/sessions/{aaSessionID}/reconcile";
     pub const LOAN: &str = "/api/v1/headless/journeys/{journeyID}/loan";
-    pub const FORECLOSURE: &str = "/api/v1/headless/journeys/{journeyID}/post-disbursal/foreclosure";
+    pub const FORECLOSURE: &str =
+        "/api/v1/headless/journeys/{journeyID}/post-disbursal/foreclosure";
     pub const PRE_PART_PAYMENT: &str =
         "/api/v1/headless/journeys/{journeyID}/post-disbursal/pre-part-payment";
     pub const MISSED_EMI: &str = "/api/v1/headless/journeys/{journeyID}/post-disbursal/missed-emi";
@@ -157,6 +160,8 @@ pub mod error_code {
     pub const IDEMPOTENCY_KEY_CONFLICT: &str = "IDEMPOTENCY_KEY_CONFLICT";
     pub const NO_ACTIVE_JOURNEY: &str = "NO_ACTIVE_JOURNEY";
     pub const ACTION_NOT_SUPPORTED: &str = "ACTION_NOT_SUPPORTED";
+    /// Unknown route or method not allowed on a known route (sandbox envelope for 405).
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
 }
@@ -185,6 +190,53 @@ pub mod timing {
     pub const WEBHOOK_MAX_ATTEMPTS: u32 = 5;
     /// Delay before simulated lenders answer after profile submit.
     pub const OFFER_DISPATCH_DELAY_MS: u64 = 3_000;
+}
+
+/// Post-disbursal actions (§3.7; names are [SANDBOX CHOICE]); availability is lender-dependent (U22).
+pub mod post_disbursal {
+    pub const FORECLOSURE: &str = "FORECLOSURE";
+    pub const PRE_PART_PAYMENT: &str = "PRE_PART_PAYMENT";
+    pub const MISSED_EMI_PAYMENT: &str = "MISSED_EMI_PAYMENT";
+    pub const STATUS_REFRESH: &str = "STATUS_REFRESH";
+}
+
+/// Loan `status` values in the post-disbursal loan view ([SANDBOX CHOICE]).
+pub mod loan_status {
+    pub const ACTIVE: &str = "ACTIVE";
+    pub const CLOSED: &str = "CLOSED";
+}
+
+/// Account Aggregator session `status` values (Hybrid vocabulary `READY` plus [SANDBOX CHOICE]s).
+pub mod aa_status {
+    pub const READY: &str = "READY";
+    pub const COMPLETED: &str = "COMPLETED";
+    pub const EXPIRED: &str = "EXPIRED";
+}
+
+/// `issuer.trigger` values of `journey.snapshot` (only `journey.offer.updated` is a vendor value).
+pub mod webhook_trigger {
+    pub const JOURNEY_CREATED: &str = "journey.created";
+    pub const PROFILE_UPDATED: &str = "journey.profile.updated";
+    pub const PROFILE_SUBMITTED: &str = "journey.profile.submitted";
+    pub const OFFER_UPDATED: &str = "journey.offer.updated";
+    pub const STEP_UPDATED: &str = "journey.step.updated";
+    pub const DISBURSED: &str = "journey.disbursed";
+    pub const LOAN_UPDATED: &str = "journey.loan.updated";
+}
+
+/// Sandbox-only test controls (no auth; enveloped JSON). Other code and tests rely on these.
+pub mod sandbox_controls {
+    pub const REQUESTS: &str = "/__sandbox/requests";
+    pub const DELIVERIES: &str = "/__sandbox/deliveries";
+    pub const TIMERS_SKIP: &str = "/__sandbox/timers/skip";
+    pub const STEP_COMPLETE: &str = "/__sandbox/steps/{stepID}/complete";
+    pub const FAULTS: &str = "/__sandbox/faults";
+    pub const TOKENS_EXPIRE: &str = "/__sandbox/tokens/expire";
+    pub const WEBHOOK_SECRET: &str = "/__sandbox/applications/{applicationID}/webhook-secret";
+    pub const WEBHOOKS_DELIVER_NOW: &str = "/__sandbox/webhooks/deliver-now";
+    pub const LOAN_OVERDUE: &str = "/__sandbox/loans/{journeyID}/overdue";
+    pub const PAGE_STEP: &str = "/__sandbox/pages/steps/{stepID}";
+    pub const PAGE_AA: &str = "/__sandbox/pages/aa/{aaSessionID}";
 }
 
 /// Token prefixes (U2, cosmetic).

@@ -82,7 +82,8 @@ mod tests {
     #[test]
     fn envelope_parses_error_body_without_optional_fields() {
         let e: Envelope<serde_json::Value> =
-            serde_json::from_str(r#"{"requestID":"r","error":{"code":"X","message":"m"}}"#).unwrap();
+            serde_json::from_str(r#"{"requestID":"r","error":{"code":"X","message":"m"}}"#)
+                .unwrap();
         assert!(e.data.is_none());
         assert_eq!(e.error.unwrap().code, "X");
     }

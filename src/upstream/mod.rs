@@ -1,4 +1,20 @@
 //! The Aarthik Labs upstream: the shared contract table, envelope types and the HTTP client.
 
+pub mod client;
 pub mod contract;
 pub mod envelope;
+pub mod types;
+
+pub use client::{Credential, UpstreamClient, UpstreamRequest, UpstreamResponse};
+
+/// A call that produced no upstream answer. Upstream 4xx/5xx answers are not errors here: they
+/// come back as [`UpstreamResponse`]s so their bodies can be passed through.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("upstream timed out")]
+    Timeout,
+    #[error("upstream unreachable: {0}")]
+    Unavailable(String),
+    #[error("upstream answer not understood: {0}")]
+    Protocol(String),
+}

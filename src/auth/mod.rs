@@ -1,0 +1,3 @@
+//! Partner-user authentication: partner JWTs (and, for development, minting them).
+
+pub mod token;

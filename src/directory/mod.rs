@@ -1,0 +1,107 @@
+//! Who owns what: journey → partner user, partner user → journeys, and borrowerExternalID →
+//! partner user (so pseudonymous webhook payloads map back to the partner's user). Written by
+//! sessions and the proxy, read by the proxy (ownership) and the webhook receiver (mapping).
+//! Ownership of a journey is first-writer-wins and never silently reassigned.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::store::{Store, StoreError};
+
+/// How long mappings are kept after their last write.
+const RETENTION: Duration = Duration::from_secs(180 * 24 * 3600);
+
+#[derive(Clone)]
+pub struct Directory {
+    store: Arc<dyn Store>,
+}
+
+/// Outcome of linking a journey to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// Now (or already) owned by this user.
+    Owned,
+    /// Owned by another user; nothing changed.
+    OwnedByOther(String),
+}
+
+fn journey_key(journey_id: &str) -> String {
+    format!("dir:journey:{journey_id}")
+}
+
+fn user_key(user_id: &str) -> String {
+    format!("dir:user:{user_id}:journeys")
+}
+
+fn borrower_key(borrower_external_id: &str) -> String {
+    format!("dir:borrower:{borrower_external_id}")
+}
+
+impl Directory {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Directory { store }
+    }
+
+    /// Record that `journey_id` belongs to `user_id` (first writer wins).
+    pub async fn link_journey(&self, journey_id: &str, user_id: &str) -> Result<Link, StoreError> {
+        let key = journey_key(journey_id);
+        if !self
+            .store
+            .set_nx(&key, user_id.as_bytes(), RETENTION)
+            .await?
+        {
+            match self.owner_of(journey_id).await? {
+                Some(owner) if owner != user_id => return Ok(Link::OwnedByOther(owner)),
+                Some(_) => {}
+                // Expired between the two calls: claim it.
+                None => self.store.set(&key, user_id.as_bytes(), RETENTION).await?,
+            }
+        }
+        let now = chrono::Utc::now().timestamp_millis().to_string();
+        self.store
+            .hash_set(&user_key(user_id), journey_id, now.as_bytes(), RETENTION)
+            .await?;
+        Ok(Link::Owned)
+    }
+
+    pub async fn owner_of(&self, journey_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .store
+            .get(&journey_key(journey_id))
+            .await?
+            .and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    /// The journeys linked to a user, oldest link first.
+    pub async fn journeys_of(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut all = self.store.hash_get_all(&user_key(user_id)).await?;
+        all.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        Ok(all.into_iter().map(|(journey, _)| journey).collect())
+    }
+
+    /// Remember which partner user a borrowerExternalID (possibly a pseudonym) stands for.
+    pub async fn link_borrower(
+        &self,
+        borrower_external_id: &str,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .set(
+                &borrower_key(borrower_external_id),
+                user_id.as_bytes(),
+                RETENTION,
+            )
+            .await
+    }
+
+    pub async fn user_for_borrower(
+        &self,
+        borrower_external_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .store
+            .get(&borrower_key(borrower_external_id))
+            .await?
+            .and_then(|b| String::from_utf8(b).ok()))
+    }
+}

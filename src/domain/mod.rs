@@ -1,0 +1,7 @@
+//! Newtypes that can only be built by parsing.
+
+pub mod correlation;
+pub mod traceparent;
+
+pub use correlation::CorrelationId;
+pub use traceparent::TraceParent;

@@ -1,0 +1,33 @@
+//! Infrastructure endpoints: liveness, readiness (store reachable) and Prometheus metrics.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::error::{ok, ApiError};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // `resource` (not `route`) so a wrong method is 405, not a fall-through 404.
+    cfg.service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/readyz").get(readyz))
+        .service(web::resource("/metrics").get(metrics));
+}
+
+async fn healthz() -> HttpResponse {
+    ok(json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.store.ping().await?;
+    Ok(ok(
+        json!({ "status": "ready", "store": state.store.kind() }),
+    ))
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut res = HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render());
+    res.extensions_mut().insert(crate::error::Enveloped);
+    res
+}

@@ -1,0 +1,112 @@
+//! Prometheus metrics: requests by route and status, latency histograms, upstream calls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_latency: HistogramVec,
+    upstream_requests: IntCounterVec,
+    upstream_latency: HistogramVec,
+}
+
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("bff".into()), None)?;
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests served, by route and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let http_latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+                .buckets(BUCKETS.to_vec()),
+            &["method", "route"],
+        )?;
+        let upstream_requests = IntCounterVec::new(
+            Opts::new(
+                "upstream_requests_total",
+                "Calls to the upstream, by outcome",
+            ),
+            &["method", "outcome"],
+        )?;
+        let upstream_latency = HistogramVec::new(
+            HistogramOpts::new("upstream_request_duration_seconds", "Upstream call latency")
+                .buckets(BUCKETS.to_vec()),
+            &["method"],
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_latency.clone()))?;
+        registry.register(Box::new(upstream_requests.clone()))?;
+        registry.register(Box::new(upstream_latency.clone()))?;
+        Ok(Metrics {
+            inner: Arc::new(Inner {
+                registry,
+                http_requests,
+                http_latency,
+                upstream_requests,
+                upstream_latency,
+            }),
+        })
+    }
+
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.inner
+            .http_requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.inner
+            .http_latency
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// `outcome` is the status code, or `timeout` / `unavailable`.
+    pub fn observe_upstream(&self, method: &str, outcome: &str, elapsed: Duration) {
+        self.inner
+            .upstream_requests
+            .with_label_values(&[method, outcome])
+            .inc();
+        self.inner
+            .upstream_latency
+            .with_label_values(&[method])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Register a capability's own collector.
+    pub fn register(
+        &self,
+        c: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), prometheus::Error> {
+        self.inner.registry.register(c)
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let encoder = TextEncoder::new();
+        if encoder
+            .encode(&self.inner.registry.gather(), &mut buf)
+            .is_err()
+        {
+            return String::new();
+        }
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}

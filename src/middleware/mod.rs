@@ -1,0 +1,5 @@
+//! Request-level middleware: correlation/trace context, logging and metrics, the error safety net.
+
+pub mod context;
+
+pub use context::{RequestContext, RequestContextMiddleware};

@@ -1,0 +1,168 @@
+//! `Application::build` binds the listener (port 0 in tests), builds the store, the upstream
+//! client (starting the embedded sandbox when `upstream.base_url = "embedded"`) and the routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpRequest, HttpServer};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::middleware::RequestContextMiddleware;
+use crate::state::AppState;
+use crate::{health, sandbox, store, upstream};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen: {0}")]
+    Bind(#[from] std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("store: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("upstream client: {0}")]
+    Upstream(#[from] upstream::UpstreamError),
+    #[error("embedded sandbox: {0}")]
+    Sandbox(String),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    _sandbox: Option<sandbox::SandboxHandle>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let metrics = Metrics::new()?;
+        let store = store::from_settings(&settings.store)?;
+        for what in settings.dev_defaults_in_use() {
+            tracing::warn!("DEVELOPMENT DEFAULT IN USE: {what}");
+        }
+        if store.kind() == "memory" {
+            tracing::warn!(
+                "in-memory store: state lives in this process only; run ONE instance, or set BFF__STORE__REDIS_URL"
+            );
+        }
+        let (base_url, sandbox_handle) = if settings.embedded_upstream() {
+            let handle = start_embedded_sandbox(&settings, port).await?;
+            tracing::warn!(url = %handle.base_url(), "embedded sandbox upstream started (not the real Aarthik Labs API)");
+            (handle.base_url(), Some(handle))
+        } else {
+            (settings.upstream.base_url.clone(), None)
+        };
+        let upstream = upstream::UpstreamClient::new(
+            &base_url,
+            settings.upstream.api_key.clone(),
+            Some(settings.upstream.secondary_api_key.clone()),
+            Duration::from_millis(settings.upstream.connect_timeout_ms),
+            Duration::from_millis(settings.upstream.timeout_ms),
+            metrics.clone(),
+        )?;
+        let settings = Arc::new(settings);
+        let state = web::Data::new(AppState {
+            settings: Arc::clone(&settings),
+            directory: crate::directory::Directory::new(Arc::clone(&store)),
+            store,
+            upstream,
+            metrics: metrics.clone(),
+        });
+        let app_state = state.clone();
+        let max_json = settings.server.max_json_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(json_config(max_json))
+                .wrap(RequestContextMiddleware::new(metrics.clone()))
+                .configure(health::routes)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        tracing::info!(
+            port,
+            address = %format!("http://{}:{}", settings.server.host, port),
+            store = state.store.kind(),
+            "aarthik-bff listening"
+        );
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+            _sandbox: sandbox_handle,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The upstream origin in use (the embedded sandbox's URL in the demo).
+    pub fn upstream_base_url(&self) -> String {
+        self.state.upstream.base_url().to_owned()
+    }
+
+    /// Serve until SIGTERM/SIGINT; in-flight requests get `server.shutdown_timeout_secs`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn start_embedded_sandbox(
+    settings: &Settings,
+    bff_port: u16,
+) -> Result<sandbox::SandboxHandle, StartupError> {
+    let webhook_secret = settings
+        .webhook_secrets()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| SecretString::from(String::new()));
+    let config = sandbox::SandboxConfig {
+        host: "127.0.0.1".into(),
+        port: 0,
+        api_key: SecretString::from(settings.upstream.api_key.expose_secret().to_owned()),
+        webhook_url: Some(format!("http://127.0.0.1:{bff_port}/v1/webhooks/aarthik")),
+        webhook_secret,
+        ..Default::default()
+    };
+    sandbox::start(config)
+        .await
+        .map_err(|e| StartupError::Sandbox(e.to_string()))
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| {
+            use actix_web::error::JsonPayloadError as J;
+            let api = match &err {
+                J::Overflow { .. } | J::OverflowKnownLength { .. } => {
+                    ApiError::PayloadTooLarge("The request body is too large.".into())
+                }
+                J::ContentType => ApiError::Validation("Send the body as application/json.".into()),
+                J::Deserialize(e) => ApiError::Validation(format!("Invalid JSON body: {e}")),
+                _ => ApiError::Validation("Unreadable request body.".into()),
+            };
+            api.into()
+        })
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    // The reflected path is cut short: an error body is no place to echo megabytes back.
+    let path: String = req.path().chars().take(200).collect();
+    Err(ApiError::NotFound(format!(
+        "No route for {} {}.",
+        req.method(),
+        path
+    )))
+}

@@ -1,0 +1,175 @@
+//! Shared state behind one small trait, with a Redis implementation (production, many instances)
+//! and an in-memory twin (the zero-config demo, one instance). Both pass the same conformance suite
+//! (`tests/api/store.rs`). Every key carries a TTL; keys are prefixed by the implementation.
+
+mod lock;
+pub mod memory;
+pub mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use lock::{Lease, LockError};
+pub use memory::MemoryStore;
+pub use redis::RedisStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backing store cannot be reached or did not answer in time.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stream cursor that this store did not issue.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// The store answered with something it should not hold.
+    #[error("store data corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A value with the version it was written at (1 for the first write).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    pub version: u64,
+    pub value: Vec<u8>,
+}
+
+/// One stream entry: the cursor to resume after it, and its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    pub cursor: String,
+    pub value: Vec<u8>,
+}
+
+/// How a stream is kept short: by length and by age (approximate in Redis, exact in memory).
+#[derive(Debug, Clone, Copy)]
+pub struct StreamTrim {
+    pub max_len: usize,
+    pub max_age: Duration,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `redis` or `memory`.
+    fn kind(&self) -> &'static str;
+
+    /// Reachability, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError>;
+
+    /// Set only when absent; true when this call set it.
+    async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError>;
+
+    /// True when something was deleted.
+    async fn delete(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Delete only while the key holds exactly `expected` (lock release by its owner).
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError>;
+
+    /// Reset the TTL only while the key holds exactly `expected` (lease renewal by its owner).
+    async fn compare_and_expire(
+        &self,
+        key: &str,
+        expected: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
+
+    /// Read a versioned record.
+    async fn get_versioned(&self, key: &str) -> Result<Option<Versioned>, StoreError>;
+
+    /// Write a versioned record if its current version is `expected` (`None` = must not exist).
+    /// Returns the new version, or `None` when another writer got there first.
+    async fn put_versioned(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError>;
+
+    /// Increment a counter; the TTL is set when the counter is created (fixed windows).
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError>;
+
+    /// Set one field of a hash and (re)set the hash's TTL.
+    async fn hash_set(
+        &self,
+        key: &str,
+        field: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+
+    async fn hash_get(&self, key: &str, field: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// All fields, sorted by field name.
+    async fn hash_get_all(&self, key: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Append to a stream, trimming it, and (re)set its TTL to `trim.max_age`. Returns the cursor.
+    async fn stream_append(
+        &self,
+        key: &str,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<String, StoreError>;
+
+    /// Up to `limit` entries strictly after `after` (from the start when `None`), oldest first.
+    async fn stream_read(
+        &self,
+        key: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StreamEntry>, StoreError>;
+}
+
+/// Parse a stream cursor `ms-seq` (or `ms`) into its parts.
+pub fn parse_cursor(s: &str) -> Result<(u64, u64), StoreError> {
+    let mut parts = s.splitn(2, '-');
+    let ms = parts
+        .next()
+        .filter(|p| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|p| p.parse::<u64>().ok())
+        .ok_or(StoreError::InvalidCursor)?;
+    let seq = match parts.next() {
+        None => 0,
+        Some(p) if !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parse::<u64>().map_err(|_| StoreError::InvalidCursor)?
+        }
+        Some(_) => return Err(StoreError::InvalidCursor),
+    };
+    Ok((ms, seq))
+}
+
+/// Build the store named by the settings.
+pub fn from_settings(
+    s: &crate::config::StoreSettings,
+) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    use secrecy::ExposeSecret;
+    let url = s.redis_url.expose_secret();
+    if url.trim().is_empty() {
+        Ok(std::sync::Arc::new(MemoryStore::new(&s.key_prefix)))
+    } else {
+        Ok(std::sync::Arc::new(RedisStore::new(
+            url,
+            &s.key_prefix,
+            Duration::from_millis(s.connect_timeout_ms),
+            Duration::from_millis(s.response_timeout_ms),
+        )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_strictly() {
+        assert_eq!(parse_cursor("5-3").unwrap(), (5, 3));
+        assert_eq!(parse_cursor("5").unwrap(), (5, 0));
+        for bad in ["", "-", "a-1", "1-", "1-b", "1-2-3", "+", "$"] {
+            assert!(parse_cursor(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The Redis store: one lazily-connected `ConnectionManager` (reconnects by itself), timeouts on
+//! connect and on every command, Lua scripts for the compare-and-* primitives so each is atomic.
+//! The first connection is made on first use, so the service starts (and reports not-ready) while
+//! Redis is down.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+use tokio::sync::OnceCell;
+
+use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
+
+pub struct RedisStore {
+    client: redis::Client,
+    prefix: String,
+    conn: OnceCell<ConnectionManager>,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    scripts: Scripts,
+}
+
+struct Scripts {
+    compare_and_delete: Script,
+    compare_and_expire: Script,
+    put_versioned: Script,
+    incr_with_ttl: Script,
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    // Redis errors can carry the URL; keep only the category and message.
+    StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("")))
+}
+
+fn ms(d: Duration) -> u64 {
+    (d.as_millis() as u64).max(1)
+}
+
+impl RedisStore {
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad redis url: {:?}", e.kind())))?;
+        Ok(RedisStore {
+            client,
+            prefix: prefix.to_owned(),
+            conn: OnceCell::new(),
+            connect_timeout,
+            response_timeout,
+            scripts: Scripts {
+                compare_and_delete: Script::new(
+                    r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+                ),
+                compare_and_expire: Script::new(
+                    r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end",
+                ),
+                put_versioned: Script::new(
+                    r"local v = redis.call('HGET', KEYS[1], 'v')
+                      if (ARGV[1] == '' and v == false) or (v ~= false and v == ARGV[1]) then
+                        local n = (tonumber(v) or 0) + 1
+                        redis.call('HSET', KEYS[1], 'v', n, 'd', ARGV[2])
+                        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+                        return n
+                      end
+                      return 0",
+                ),
+                incr_with_ttl: Script::new(
+                    r"local n = redis.call('INCR', KEYS[1])
+                      if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+                      return n",
+                ),
+            },
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
+        let conn = self
+            .conn
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(self.connect_timeout)
+                    .set_response_timeout(self.response_timeout)
+                    .set_number_of_retries(1);
+                tokio::time::timeout(
+                    self.connect_timeout * 2,
+                    ConnectionManager::new_with_config(self.client.clone(), config),
+                )
+                .await
+                .map_err(|_| StoreError::Unavailable("connect timed out".into()))?
+                .map_err(unavailable)
+            })
+            .await?;
+        Ok(conn.clone())
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let _: String = redis::cmd("PING")
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut c = self.conn().await?;
+        c.get(self.key(key)).await.map_err(unavailable)
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let _: () = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ms(ttl))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
+        let mut c = self.conn().await?;
+        let r: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ms(ttl))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(r.is_some())
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn().await?;
+        let n: u64 = c.del(self.key(key)).await.map_err(unavailable)?;
+        Ok(n > 0)
+    }
+
+    async fn compare_and_delete(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
+        let mut c = self.conn().await?;
+        let n: u64 = self
+            .scripts
+            .compare_and_delete
+            .key(self.key(key))
+            .arg(expected)
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(n > 0)
+    }
+
+    async fn compare_and_expire(
+        &self,
+        key: &str,
+        expected: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut c = self.conn().await?;
+        let n: u64 = self
+            .scripts
+            .compare_and_expire
+            .key(self.key(key))
+            .arg(expected)
+            .arg(ms(ttl))
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(n > 0)
+    }
+
+    async fn get_versioned(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
+        let mut c = self.conn().await?;
+        let (v, d): (Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
+            .arg(self.key(key))
+            .arg("v")
+            .arg("d")
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        match (v, d) {
+            (Some(version), Some(value)) => Ok(Some(Versioned { version, value })),
+            (None, None) => Ok(None),
+            _ => Err(StoreError::Corrupt("versioned record half-written".into())),
+        }
+    }
+
+    async fn put_versioned(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut c = self.conn().await?;
+        let expected = expected.map(|v| v.to_string()).unwrap_or_default();
+        let n: u64 = self
+            .scripts
+            .put_versioned
+            .key(self.key(key))
+            .arg(expected)
+            .arg(value)
+            .arg(ms(ttl))
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok((n > 0).then_some(n))
+    }
+
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError> {
+        let mut c = self.conn().await?;
+        self.scripts
+            .incr_with_ttl
+            .key(self.key(key))
+            .arg(ms(ttl))
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn hash_set(
+        &self,
+        key: &str,
+        field: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let k = self.key(key);
+        let _: () = redis::pipe()
+            .atomic()
+            .cmd("HSET")
+            .arg(&k)
+            .arg(field)
+            .arg(value)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&k)
+            .arg(ms(ttl))
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn hash_get(&self, key: &str, field: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut c = self.conn().await?;
+        c.hget(self.key(key), field).await.map_err(unavailable)
+    }
+
+    async fn hash_get_all(&self, key: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut c = self.conn().await?;
+        let mut all: Vec<(String, Vec<u8>)> =
+            c.hgetall(self.key(key)).await.map_err(unavailable)?;
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(all)
+    }
+
+    async fn stream_append(
+        &self,
+        key: &str,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<String, StoreError> {
+        let mut c = self.conn().await?;
+        let k = self.key(key);
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let min_id = now_ms.saturating_sub(ms(trim.max_age));
+        let (id,): (String,) = redis::pipe()
+            .atomic()
+            .cmd("XADD")
+            .arg(&k)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(trim.max_len.max(1))
+            .arg("*")
+            .arg("v")
+            .arg(value)
+            .cmd("XTRIM")
+            .arg(&k)
+            .arg("MINID")
+            .arg("~")
+            .arg(min_id)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&k)
+            .arg(ms(trim.max_age))
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(id)
+    }
+
+    async fn stream_read(
+        &self,
+        key: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StreamEntry>, StoreError> {
+        let start = match after {
+            Some(a) => {
+                let (ms, seq) = parse_cursor(a)?;
+                format!("({ms}-{seq}")
+            }
+            None => "-".to_owned(),
+        };
+        let mut c = self.conn().await?;
+        let rows: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XRANGE")
+            .arg(self.key(key))
+            .arg(start)
+            .arg("+")
+            .arg("COUNT")
+            .arg(limit.max(1))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter()
+            .take(limit)
+            .map(|(id, fields)| {
+                let value = fields
+                    .into_iter()
+                    .find(|(f, _)| f == "v")
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| StoreError::Corrupt("stream entry without payload".into()))?;
+                Ok(StreamEntry { cursor: id, value })
+            })
+            .collect()
+    }
+}

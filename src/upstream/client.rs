@@ -1,0 +1,217 @@
+//! One pooled `reqwest` client for every upstream call. It attaches the right credential (the
+//! `sk_*` key only on key-authenticated calls), the correlation id, a child `traceparent` and the
+//! idempotency key; maps transport failures to typed errors; and hands back upstream answers
+//! (2xx or not) untouched so they can be passed through. No URL, key or token is ever logged.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+
+use super::contract::headers;
+use super::envelope::Envelope;
+use super::UpstreamError;
+use crate::metrics::Metrics;
+use crate::middleware::RequestContext;
+
+/// Which credential a call carries.
+#[derive(Clone, Copy)]
+pub enum Credential<'a> {
+    /// The platform `sk_*` key (sessions, webhook subscription).
+    ApiKey,
+    /// A borrower session token.
+    Session(&'a SecretString),
+    /// Nothing.
+    None,
+}
+
+/// One upstream call.
+pub struct UpstreamRequest<'a> {
+    pub method: Method,
+    /// Path and query, e.g. `/api/v1/headless/journeys?x=1`.
+    pub path_and_query: String,
+    pub credential: Credential<'a>,
+    pub body: Option<Bytes>,
+    /// Forwarded headers (already filtered by the caller).
+    pub headers: HeaderMap,
+    pub idempotency_key: Option<String>,
+    pub ctx: &'a RequestContext,
+}
+
+/// An upstream answer of any status.
+#[derive(Debug, Clone)]
+pub struct UpstreamResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl UpstreamResponse {
+    /// Parse the envelope's `data` of a 2xx answer.
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, UpstreamError> {
+        let env: Envelope<T> = serde_json::from_slice(&self.body)
+            .map_err(|e| UpstreamError::Protocol(format!("envelope: {e}")))?;
+        env.data
+            .ok_or_else(|| UpstreamError::Protocol("envelope without data".into()))
+    }
+
+    /// `error.code` of a non-2xx envelope, when there is one.
+    pub fn error_code(&self) -> Option<String> {
+        serde_json::from_slice::<Envelope<serde_json::Value>>(&self.body)
+            .ok()
+            .and_then(|e| e.error)
+            .map(|e| e.code)
+    }
+}
+
+#[derive(Clone)]
+pub struct UpstreamClient {
+    http: reqwest::Client,
+    base_url: String,
+    primary_key: SecretString,
+    secondary_key: Option<SecretString>,
+    metrics: Metrics,
+}
+
+impl UpstreamClient {
+    pub fn new(
+        base_url: &str,
+        primary_key: SecretString,
+        secondary_key: Option<SecretString>,
+        connect_timeout: Duration,
+        total_timeout: Duration,
+        metrics: Metrics,
+    ) -> Result<Self, UpstreamError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .timeout(total_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("aarthik-bff/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| UpstreamError::Unavailable(format!("client: {}", e.without_url())))?;
+        Ok(UpstreamClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            primary_key,
+            secondary_key: secondary_key.filter(|k| !k.expose_secret().is_empty()),
+            metrics,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Send one call. With the API key, an upstream 401 is retried once with the secondary key
+    /// (key rotation), with a warning.
+    pub async fn send(&self, req: UpstreamRequest<'_>) -> Result<UpstreamResponse, UpstreamError> {
+        let first = self.send_once(&req, &self.primary_key).await?;
+        if first.status == StatusCode::UNAUTHORIZED && matches!(req.credential, Credential::ApiKey)
+        {
+            if let Some(secondary) = &self.secondary_key {
+                tracing::warn!(
+                    "upstream rejected the primary API key; retrying with the secondary key (rotate the primary)"
+                );
+                return self.send_once(&req, secondary).await;
+            }
+        }
+        Ok(first)
+    }
+
+    async fn send_once(
+        &self,
+        req: &UpstreamRequest<'_>,
+        key: &SecretString,
+    ) -> Result<UpstreamResponse, UpstreamError> {
+        let url = format!("{}{}", self.base_url, req.path_and_query);
+        let mut builder = self
+            .http
+            .request(req.method.clone(), &url)
+            .headers(req.headers.clone());
+        let bearer = match req.credential {
+            Credential::ApiKey => Some(key.expose_secret().to_owned()),
+            Credential::Session(t) => Some(t.expose_secret().to_owned()),
+            Credential::None => None,
+        };
+        if let Some(token) = bearer {
+            let mut v = HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| UpstreamError::Protocol("credential is not a valid header".into()))?;
+            v.set_sensitive(true);
+            builder = builder.header(headers::AUTHORIZATION, v);
+        }
+        builder = builder
+            .header(headers::CORRELATION_ID, req.ctx.correlation_id.as_str())
+            .header(
+                headers::TRACEPARENT,
+                req.ctx.traceparent.child().header_value(),
+            );
+        if let Some(k) = &req.idempotency_key {
+            builder = builder.header(headers::IDEMPOTENCY_KEY, k.as_str());
+        }
+        if let Some(body) = &req.body {
+            if !req.headers.contains_key(CONTENT_TYPE) {
+                builder = builder.header(CONTENT_TYPE, "application/json");
+            }
+            builder = builder.body(body.clone());
+        }
+        let started = Instant::now();
+        let method = req.method.as_str().to_owned();
+        let result = builder.send().await;
+        let resp = match result {
+            Ok(r) => r,
+            Err(e) => return Err(self.transport_error(&method, e, started)),
+        };
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Err(self.transport_error(&method, e, started)),
+        };
+        self.metrics
+            .observe_upstream(&method, status.as_str(), started.elapsed());
+        tracing::debug!(
+            upstream_status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "upstream answered"
+        );
+        Ok(UpstreamResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn transport_error(&self, method: &str, e: reqwest::Error, started: Instant) -> UpstreamError {
+        let e = e.without_url();
+        let elapsed = started.elapsed();
+        if e.is_timeout() {
+            self.metrics.observe_upstream(method, "timeout", elapsed);
+            tracing::warn!(
+                elapsed_ms = elapsed.as_millis() as u64,
+                "upstream timed out"
+            );
+            UpstreamError::Timeout
+        } else {
+            self.metrics
+                .observe_upstream(method, "unavailable", elapsed);
+            tracing::warn!(error = %e, "upstream unreachable");
+            UpstreamError::Unavailable(e.to_string())
+        }
+    }
+}
+
+/// Helper for building a header map from pairs (tests and callers).
+pub fn header_map(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut m = HeaderMap::new();
+    for (k, v) in pairs {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            m.insert(HeaderName::from_static(k), v);
+        }
+    }
+    m
+}
