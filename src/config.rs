@@ -111,6 +111,12 @@ pub struct WebhookSettings {
     pub dedupe_ttl_secs: u64,
     pub feed_max_len: usize,
     pub feed_max_age_secs: u64,
+    /// Comma-separated URLs that receive a re-signed copy of each newly stored event.
+    pub forward_urls: String,
+    pub forward_secret: SecretString,
+    pub forward_max_attempts: u32,
+    pub forward_first_retry_ms: u64,
+    pub forward_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -267,6 +273,11 @@ impl Settings {
             .collect()
     }
 
+    /// The URLs verified webhook events are forwarded to (empty = forwarding off).
+    pub fn webhook_forward_urls(&self) -> Vec<String> {
+        split_list(&self.webhook.forward_urls)
+    }
+
     /// The ops bearer tokens.
     pub fn ops_tokens(&self) -> Vec<SecretString> {
         split_list(self.ops.tokens.expose_secret())
@@ -406,6 +417,24 @@ impl Settings {
                 "must be positive",
             ));
         }
+        if let Err(e) =
+            crate::session::cipher::TokenCipher::from_config(&self.session.encryption_keys)
+        {
+            let msg = e.to_string();
+            let problem = msg
+                .strip_prefix("session.encryption_keys: ")
+                .unwrap_or(&msg);
+            return Err(ConfigError::new(
+                "session.encryption_keys",
+                problem.to_owned(),
+            ));
+        }
+        if self.session.wait_timeout_ms < 100 {
+            return Err(ConfigError::new(
+                "session.wait_timeout_ms",
+                "must be at least 100",
+            ));
+        }
         if self.session.lock_lease_ms < 100 {
             return Err(ConfigError::new(
                 "session.lock_lease_ms",
@@ -430,6 +459,7 @@ impl Settings {
                 "must be at least 259200 (72 h)",
             ));
         }
+        self.validate_forwarding()?;
         if self.proxy.max_body_bytes == 0 {
             return Err(ConfigError::new("proxy.max_body_bytes", "must be positive"));
         }
@@ -462,6 +492,56 @@ impl Settings {
         }
         if self.is_production() {
             self.refuse_dev_defaults()?;
+        }
+        Ok(())
+    }
+
+    fn validate_forwarding(&self) -> Result<(), ConfigError> {
+        if self.webhook.feed_max_len == 0 {
+            return Err(ConfigError::new("webhook.feed_max_len", "must be positive"));
+        }
+        if self.webhook.feed_max_age_secs == 0 {
+            return Err(ConfigError::new(
+                "webhook.feed_max_age_secs",
+                "must be positive",
+            ));
+        }
+        let urls = self.webhook_forward_urls();
+        for u in &urls {
+            let ok = url::Url::parse(u)
+                .map(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
+                .unwrap_or(false);
+            if !ok {
+                return Err(ConfigError::new(
+                    "webhook.forward_urls",
+                    "every item must be an http(s) URL",
+                ));
+            }
+        }
+        if !urls.is_empty() && is_empty(&self.webhook.forward_secret) {
+            return Err(ConfigError::new(
+                "webhook.forward_secret",
+                "must be set when webhook.forward_urls is",
+            ));
+        }
+        if !(1..=20).contains(&self.webhook.forward_max_attempts) {
+            return Err(ConfigError::new(
+                "webhook.forward_max_attempts",
+                "must be 1..=20",
+            ));
+        }
+        if self.webhook.forward_first_retry_ms == 0 || self.webhook.forward_first_retry_ms > 60_000
+        {
+            return Err(ConfigError::new(
+                "webhook.forward_first_retry_ms",
+                "must be 1..=60000",
+            ));
+        }
+        if self.webhook.forward_timeout_ms == 0 || self.webhook.forward_timeout_ms > 60_000 {
+            return Err(ConfigError::new(
+                "webhook.forward_timeout_ms",
+                "must be 1..=60000",
+            ));
         }
         Ok(())
     }
@@ -609,6 +689,25 @@ mod tests {
     fn an_api_key_without_the_sk_prefix_is_refused() {
         let e = load(opts().set("upstream.api_key", "pk_oops")).unwrap_err();
         assert_eq!(e.key, "upstream.api_key");
+    }
+
+    #[test]
+    fn forwarding_needs_http_urls_and_a_secret() {
+        let e = load(opts().set("webhook.forward_urls", "ftp://x.example")).unwrap_err();
+        assert_eq!(e.key, "webhook.forward_urls");
+        let e = load(opts().set("webhook.forward_urls", "http://127.0.0.1:9/h")).unwrap_err();
+        assert_eq!(e.key, "webhook.forward_secret");
+        let s = load(
+            opts()
+                .set(
+                    "webhook.forward_urls",
+                    "http://a.example/h, https://b.example/h",
+                )
+                .set("webhook.forward_secret", "whsec_partner"),
+        )
+        .unwrap();
+        assert_eq!(s.webhook_forward_urls().len(), 2);
+        assert!(!format!("{s:?}").contains("whsec_partner"));
     }
 
     #[test]

@@ -47,6 +47,13 @@ pub enum ApiError {
     UpstreamTimeout,
     #[error("internal: {0}")]
     Internal(String),
+    /// An upstream 4xx answer handed to the caller as received (status and body).
+    #[error("upstream answered {status}")]
+    UpstreamAnswer {
+        status: u16,
+        body: bytes::Bytes,
+        code: Option<String>,
+    },
 }
 
 impl ApiError {
@@ -70,6 +77,7 @@ impl ApiError {
             ApiError::UpstreamUnavailable(_) => "UPSTREAM_UNAVAILABLE",
             ApiError::UpstreamTimeout => "UPSTREAM_TIMEOUT",
             ApiError::Internal(_) => "INTERNAL",
+            ApiError::UpstreamAnswer { .. } => "UPSTREAM_ANSWER",
         }
     }
 
@@ -103,6 +111,7 @@ impl ApiError {
             ApiError::UpstreamUnavailable(_) => "The lending platform is unreachable.".into(),
             ApiError::UpstreamTimeout => "The lending platform did not answer in time.".into(),
             ApiError::Internal(_) => "Internal error.".into(),
+            ApiError::UpstreamAnswer { .. } => "The lending platform refused the request.".into(),
         }
     }
 
@@ -134,11 +143,22 @@ impl ResponseError for ApiError {
             ApiError::UpstreamUnavailable(_) => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::UpstreamAnswer { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        if let ApiError::UpstreamAnswer { body, code, .. } = self {
+            tracing::info!(status = status.as_u16(), upstream_code = ?code, "upstream refused; passed through");
+            let mut res = HttpResponse::build(status)
+                .content_type("application/json")
+                .body(body.clone());
+            res.extensions_mut().insert(crate::middleware::PassThrough);
+            return res;
+        }
         if status.is_server_error() {
             // The cause goes to the log, never to the body.
             tracing::error!(code = self.code(), error = %self, "request failed");
@@ -191,6 +211,23 @@ impl From<crate::store::StoreError> for ApiError {
             }
             S::Unavailable(_) => ApiError::StoreUnavailable(e.to_string()),
             S::Corrupt(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// A non-2xx upstream answer: 4xx (other than 401/407/408) is the caller's to see as
+    /// received; anything else means the upstream is unwell (502) and says nothing internal.
+    pub fn from_upstream_answer(res: &crate::upstream::UpstreamResponse) -> ApiError {
+        let s = res.status.as_u16();
+        if (400..500).contains(&s) && s != 407 && s != 408 {
+            ApiError::UpstreamAnswer {
+                status: s,
+                body: res.body.clone(),
+                code: res.error_code(),
+            }
+        } else {
+            ApiError::UpstreamUnavailable(format!("upstream answered {s}"))
         }
     }
 }

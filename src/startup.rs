@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::middleware::RequestContextMiddleware;
 use crate::state::AppState;
-use crate::{health, sandbox, store, upstream};
+use crate::{sandbox, store, upstream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -28,6 +28,8 @@ pub enum StartupError {
     Upstream(#[from] upstream::UpstreamError),
     #[error("embedded sandbox: {0}")]
     Sandbox(String),
+    #[error("configuration error: {0}")]
+    Config(String),
 }
 
 pub struct Application {
@@ -67,9 +69,20 @@ impl Application {
             metrics.clone(),
         )?;
         let settings = Arc::new(settings);
+        let directory = crate::directory::Directory::new(Arc::clone(&store));
+        let sessions = crate::session::Sessions::new(
+            &settings,
+            Arc::clone(&store),
+            upstream.clone(),
+            directory.clone(),
+        )
+        .map_err(|e| StartupError::Config(e.to_string()))?;
         let state = web::Data::new(AppState {
             settings: Arc::clone(&settings),
-            directory: crate::directory::Directory::new(Arc::clone(&store)),
+            verifier: crate::auth::Verifier::from_settings(&settings),
+            web_sessions: crate::web::WebSessions::new(&settings, Arc::clone(&store)),
+            sessions,
+            directory,
             store,
             upstream,
             metrics: metrics.clone(),
@@ -81,7 +94,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(json_config(max_json))
                 .wrap(RequestContextMiddleware::new(metrics.clone()))
-                .configure(health::routes)
+                .configure(crate::routes::configure)
                 .default_service(web::to(not_found))
         })
         .listen(listener)?

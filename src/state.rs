@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 
+use crate::auth::Verifier;
 use crate::config::Settings;
 use crate::directory::Directory;
 use crate::metrics::Metrics;
+use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::UpstreamClient;
+use crate::web::WebSessions;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -14,4 +17,7 @@ pub struct AppState {
     pub upstream: UpstreamClient,
     pub metrics: Metrics,
     pub directory: Directory,
+    pub verifier: Verifier,
+    pub sessions: Sessions,
+    pub web_sessions: WebSessions,
 }

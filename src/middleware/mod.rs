@@ -2,4 +2,4 @@
 
 pub mod context;
 
-pub use context::{RequestContext, RequestContextMiddleware};
+pub use context::{current_correlation_id, PassThrough, RequestContext, RequestContextMiddleware};

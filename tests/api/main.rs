@@ -5,4 +5,7 @@ mod cli;
 mod health;
 mod helpers;
 mod http_surface;
+mod logs;
+mod session;
+mod session_auth;
 mod store;

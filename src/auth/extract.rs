@@ -1,0 +1,101 @@
+//! The `Caller` extractor: who is calling. A partner JWT in `Authorization: Bearer`, or — for web
+//! apps — the web session cookie together with `X-CSRF: 1` (a header a cross-site form cannot
+//! send). Anything else is 401.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How the caller proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Bearer,
+    Cookie,
+}
+
+/// An authenticated partner user.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub via: Via,
+}
+
+impl Caller {
+    /// For endpoints that hand out tokens: browsers (cookie mode) must never receive them.
+    pub fn require_bearer(&self) -> Result<(), ApiError> {
+        match self.via {
+            Via::Bearer => Ok(()),
+            Via::Cookie => Err(ApiError::Unauthenticated(
+                "This endpoint needs a partner JWT (Authorization: Bearer), not a web session."
+                    .into(),
+            )),
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let authorization = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
+        let csrf = req
+            .headers()
+            .get("x-csrf")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim() == "1")
+            .unwrap_or(false);
+        let cookie = state
+            .as_ref()
+            .and_then(|s| req.cookie(&s.web_sessions.cookie_name))
+            .map(|c| c.value().to_owned());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("no app state".into()))?;
+            match authorization {
+                Some(Ok(value)) => {
+                    let user = state.verifier.verify_header(Some(&value)).map_err(|e| {
+                        ApiError::Unauthenticated(format!("Invalid partner token: {e}."))
+                    })?;
+                    Ok(Caller {
+                        user_id: user.user_id,
+                        via: Via::Bearer,
+                    })
+                }
+                Some(Err(_)) => Err(ApiError::Unauthenticated(
+                    "Invalid Authorization header.".into(),
+                )),
+                None => {
+                    let Some(id) = cookie else {
+                        return Err(ApiError::Unauthenticated(
+                            "Send a partner JWT as Authorization: Bearer, or a web session cookie with X-CSRF: 1."
+                                .into(),
+                        ));
+                    };
+                    if !csrf {
+                        return Err(ApiError::Unauthenticated(
+                            "Cookie-authenticated calls must carry the header X-CSRF: 1.".into(),
+                        ));
+                    }
+                    match state.web_sessions.resolve(&id).await? {
+                        Some(user_id) => Ok(Caller {
+                            user_id,
+                            via: Via::Cookie,
+                        }),
+                        None => Err(ApiError::Unauthenticated(
+                            "The web session has ended; sign in again.".into(),
+                        )),
+                    }
+                }
+            }
+        })
+    }
+}

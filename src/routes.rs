@@ -1,0 +1,9 @@
+//! Every route of the service in one list: each capability contributes its own `routes`.
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(crate::health::routes)
+        .configure(crate::session::routes::routes)
+        .configure(crate::web::routes::routes);
+}

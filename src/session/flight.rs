@@ -1,0 +1,193 @@
+//! Refresh single-flight across instances.
+//!
+//! Why it is built this way: a refresh token rotates on use, so two concurrent refreshes with the
+//! same token would make upstream see a "reuse" and revoke the whole family. So:
+//! 1. Read the record. If it already satisfies the caller (e.g. refreshed within the reuse
+//!    window, so a retry after a lost response is harmless), return it.
+//! 2. Take a lease lock (SET NX + owner token). Losers poll the record until its version moves
+//!    past the one they first saw, then return the winner's token — they never call upstream.
+//! 3. The winner re-reads the record after winning (someone may have finished between its read
+//!    and its win), calls upstream while renewing the lease, and writes back with a
+//!    compare-and-set on the version it read. If its lease was lost and another holder wrote
+//!    first, the CAS fails and it returns that holder's record: a stale holder can never
+//!    overwrite a newer token (the fence number stored in the record says who wrote it).
+//! 4. The upstream refresh call carries an Idempotency-Key derived from (user, record version),
+//!    so two holders that both reach upstream for the same version get one rotation.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use super::record::{now_ms, Record};
+use super::{lock_key, record_key, Inner, Issued, Want};
+use crate::error::ApiError;
+use crate::middleware::RequestContext;
+use crate::store::Lease;
+
+impl Inner {
+    /// Does `rec` answer `want` without an upstream call? `fresh_read` is true for the caller's own
+    /// first read, false for a record written after it started waiting.
+    fn satisfies(&self, user: &str, rec: &Record, want: &Want, fresh_read: bool) -> bool {
+        let now = now_ms();
+        if rec.rejected || rec.session_expires_ms <= now {
+            return false;
+        }
+        match want {
+            Want::Mint {
+                journey_type,
+                profile,
+            } => journey_type.is_none() && profile.is_none() && rec.is_fresh(now, 0),
+            Want::Refresh => !fresh_read || now - rec.obtained_ms < self.cfg.reuse_window_ms,
+            Want::ReplaceRejected(fp) => match self.cipher.open(&rec.session_token, user) {
+                Ok(t) => &super::record::token_fingerprint(&t) != fp,
+                Err(_) => false,
+            },
+        }
+    }
+
+    pub(crate) async fn obtain(
+        &self,
+        user: &str,
+        want: Want,
+        ctx: &RequestContext,
+    ) -> Result<Issued, ApiError> {
+        let first = self.load(user).await?;
+        let seen = first.as_ref().map(|(v, _)| *v);
+        if let Some((_, rec)) = first {
+            if self.satisfies(user, &rec, &want, true) {
+                return self.issue(user, rec);
+            }
+        }
+        let deadline = tokio::time::Instant::now() + self.cfg.wait_timeout;
+        loop {
+            let lease = Lease::try_acquire(&self.store, &lock_key(user), self.cfg.lease)
+                .await
+                .map_err(|crate::store::LockError::Store(e)| ApiError::from(e))?;
+            if let Some(lease) = lease {
+                let (out, _held) = lease
+                    .hold_while(
+                        &self.store,
+                        self.obtain_locked(user, &want, seen, &lease, ctx),
+                    )
+                    .await;
+                return out;
+            }
+            let pause = rand::thread_rng().gen_range(15..40);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            if let Some((v, rec)) = self.load(user).await? {
+                if Some(v) != seen && self.satisfies(user, &rec, &want, false) {
+                    return self.issue(user, rec);
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("gave up waiting for another instance's session refresh");
+                return Err(ApiError::UpstreamTimeout);
+            }
+        }
+    }
+
+    async fn obtain_locked(
+        &self,
+        user: &str,
+        want: &Want,
+        seen: Option<u64>,
+        lease: &Lease,
+        ctx: &RequestContext,
+    ) -> Result<Issued, ApiError> {
+        let key = record_key(user);
+        let mut current = self.load(user).await?;
+        if let Some((v, rec)) = &current {
+            if Some(*v) != seen && self.satisfies(user, rec, want, false) {
+                return self.issue(user, rec.clone());
+            }
+        }
+        // A rejected token is marked first, so that it is never handed out again even if the
+        // upstream call below fails.
+        if let (Want::ReplaceRejected(_), Some((v, rec))) = (want, &current) {
+            if !rec.rejected && !self.satisfies(user, rec, want, true) {
+                let mut marked = rec.clone();
+                marked.rejected = true;
+                let ttl = Duration::from_millis(marked.ttl_ms(now_ms()) as u64);
+                let body = serde_json::to_vec(&marked)
+                    .map_err(|e| ApiError::Internal(format!("encode session: {e}")))?;
+                match self.store.put_versioned(&key, Some(*v), &body, ttl).await? {
+                    Some(nv) => current = Some((nv, marked)),
+                    None => return self.after_lost_race(user).await,
+                }
+            }
+        }
+        self.limit(user).await?;
+        let previous = current.as_ref().map(|(_, r)| r.clone());
+        let data = match want {
+            Want::Mint {
+                journey_type,
+                profile,
+            } => {
+                self.call_create(user, journey_type.clone(), profile.clone(), ctx)
+                    .await?
+            }
+            Want::Refresh | Want::ReplaceRejected(_) => {
+                match (&current, &previous) {
+                    (Some((v, _)), Some(rec)) if rec.refresh_usable(now_ms()) => {
+                        match self.call_refresh(user, rec, *v, ctx).await? {
+                            Some(data) => data,
+                            // Dead or expired refresh token: fall back to create-or-resume.
+                            None => self.call_create(user, None, None, ctx).await?,
+                        }
+                    }
+                    _ => self.call_create(user, None, None, ctx).await?,
+                }
+            }
+        };
+        let keep_refresh = previous.as_ref().and_then(|r| r.refresh_token.clone());
+        let record = Record::from_upstream(data, &self.cipher, user, lease.fence, keep_refresh)
+            .map_err(|e| ApiError::Internal(format!("seal session: {e}")))?;
+        if let Some(prev) = &previous {
+            if prev.fence > lease.fence {
+                // Written by a later lock holder while our lease had lapsed: theirs stands.
+                return self.after_lost_race(user).await;
+            }
+        }
+        let body = serde_json::to_vec(&record)
+            .map_err(|e| ApiError::Internal(format!("encode session: {e}")))?;
+        let ttl = Duration::from_millis(record.ttl_ms(now_ms()) as u64);
+        let expected = current.as_ref().map(|(v, _)| *v);
+        match self.store.put_versioned(&key, expected, &body, ttl).await? {
+            Some(_) => {}
+            None => return self.after_lost_race(user).await,
+        }
+        self.remember_links(user, &record).await;
+        self.issue(user, record)
+    }
+
+    /// Our write-back lost to another holder: hand out what it wrote.
+    async fn after_lost_race(&self, user: &str) -> Result<Issued, ApiError> {
+        tracing::warn!("session write-back lost to another lock holder; using its record");
+        if let Some((_, rec)) = self.load(user).await? {
+            if !rec.rejected && rec.session_expires_ms > now_ms() {
+                return self.issue(user, rec);
+            }
+        }
+        Err(ApiError::UpstreamTimeout)
+    }
+
+    /// Journey → user and borrowerExternalID → user, for the proxy, webhooks and ops.
+    async fn remember_links(&self, user: &str, record: &Record) {
+        if let Err(e) = self
+            .directory
+            .link_borrower(&record.borrower_external_id, user)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the borrower mapping");
+        }
+        if let Some(j) = &record.active_journey {
+            match self.directory.link_journey(&j.journey_id, user).await {
+                Ok(crate::directory::Link::OwnedByOther(_)) => {
+                    tracing::warn!(journey_id = %j.journey_id, "active journey is linked to another user")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not link the active journey"),
+            }
+        }
+    }
+}

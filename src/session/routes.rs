@@ -1,0 +1,138 @@
+//! `/v1/session*`: parse → call the session capability → envelope.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Issued;
+use crate::auth::Caller;
+use crate::error::{ok, ApiError};
+use crate::middleware::RequestContext;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/session")
+            .post(start)
+            .get(facts)
+            .delete(forget),
+    )
+    .service(web::resource("/v1/session/refresh").post(refresh));
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    #[serde(rename = "journeyType")]
+    journey_type: Option<String>,
+    profile: Option<serde_json::Value>,
+}
+
+fn parse_start(body: &[u8]) -> Result<StartBody, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(StartBody::default());
+    }
+    let b: StartBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::Validation(format!("Invalid JSON body: {e}")))?;
+    if let Some(t) = &b.journey_type {
+        if t.is_empty() || t.len() > 64 || !t.bytes().all(|c| c.is_ascii_uppercase() || c == b'_') {
+            return Err(ApiError::Validation(
+                "journeyType must be an upper-case name such as PERSONAL_LOAN.".into(),
+            ));
+        }
+    }
+    if let Some(p) = &b.profile {
+        if !p.is_object() {
+            return Err(ApiError::Validation("profile must be an object.".into()));
+        }
+    }
+    Ok(b)
+}
+
+fn issued_view(i: &Issued) -> serde_json::Value {
+    use secrecy::ExposeSecret;
+    json!({
+        "borrowerID": i.record.borrower_id,
+        "borrowerExternalID": i.record.borrower_external_id,
+        "sessionToken": i.token.expose_secret(),
+        "sessionExpiresAt": i.record.session_expires_at,
+        "activeJourney": i.record.active_journey,
+    })
+}
+
+async fn start(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_bearer()?;
+    let b = parse_start(&body)?;
+    let issued = state
+        .sessions
+        .start(&caller.user_id, b.journey_type, b.profile, &ctx)
+        .await?;
+    Ok(no_store(ok(issued_view(&issued))))
+}
+
+async fn refresh(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ctx: RequestContext,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_bearer()?;
+    let issued = state.sessions.refresh(&caller.user_id, &ctx).await?;
+    Ok(no_store(ok(issued_view(&issued))))
+}
+
+async fn facts(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let Some(rec) = state.sessions.facts(&caller.user_id).await? else {
+        return Err(ApiError::Unauthenticated(
+            "No borrower session; POST /v1/session first.".into(),
+        ));
+    };
+    Ok(ok(json!({
+        "borrowerID": rec.borrower_id,
+        "borrowerExternalID": rec.borrower_external_id,
+        "sessionExpiresAt": rec.session_expires_at,
+        "refreshExpiresAt": rec.refresh_expires_at,
+        "activeJourney": rec.active_journey,
+        "obtainedAt": chrono::DateTime::from_timestamp_millis(rec.obtained_ms)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    })))
+}
+
+async fn forget(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let existed = state.sessions.forget(&caller.user_id).await?;
+    Ok(ok(json!({ "deleted": existed })))
+}
+
+/// Responses carrying a token must not be cached by anything in between.
+fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_body_is_optional_and_validated() {
+        assert!(parse_start(b"").unwrap().journey_type.is_none());
+        assert_eq!(
+            parse_start(br#"{"journeyType":"PERSONAL_LOAN"}"#)
+                .unwrap()
+                .journey_type
+                .as_deref(),
+            Some("PERSONAL_LOAN")
+        );
+        assert!(parse_start(br#"{"journeyType":"x y"}"#).is_err());
+        assert!(parse_start(br#"{"profile":3}"#).is_err());
+        assert!(parse_start(br#"{"other":1}"#).is_err());
+        assert!(parse_start(b"{").is_err());
+    }
+}

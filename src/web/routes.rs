@@ -1,0 +1,64 @@
+//! `POST /v1/web/session` (partner JWT → cookie) and `DELETE /v1/web/session`.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use crate::auth::{Caller, Via};
+use crate::error::{ok, ApiError};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/web/session").post(login).delete(logout));
+}
+
+fn cookie(name: &str, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(name.to_owned(), value)
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+/// Exchange a partner JWT for a web session cookie. A previous cookie on the same browser is
+/// ended first, so every login gets a fresh id (no session fixation).
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_bearer()?;
+    let ws = &state.web_sessions;
+    if let Some(old) = req.cookie(&ws.cookie_name) {
+        ws.end(old.value()).await?;
+    }
+    let id = ws.create(&caller.user_id).await?;
+    let mut res = ok(json!({
+        "userID": caller.user_id,
+        "idleTimeoutSecs": ws.idle_secs(),
+        "csrfHeader": "X-CSRF: 1",
+    }));
+    res.add_cookie(&cookie(&ws.cookie_name, id, ws.idle_secs()))
+        .map_err(|e| ApiError::Internal(format!("cookie: {e}")))?;
+    Ok(res)
+}
+
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let ws = &state.web_sessions;
+    let mut ended = false;
+    if caller.via == Via::Cookie {
+        if let Some(c) = req.cookie(&ws.cookie_name) {
+            ended = ws.end(c.value()).await?;
+        }
+    }
+    let mut res = ok(json!({ "ended": ended }));
+    res.add_cookie(&cookie(&ws.cookie_name, String::new(), 0))
+        .map_err(|e| ApiError::Internal(format!("cookie: {e}")))?;
+    Ok(res)
+}

@@ -1,0 +1,145 @@
+//! Secrets never reach the logs: run the real binary (embedded sandbox, debug logging), drive the
+//! session and proxy paths, and search everything it printed.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn collect(mut from: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut s) = into.lock() {
+                s.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }
+    });
+}
+
+#[tokio::test]
+async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aarthik-bff"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BFF") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = Child(
+        cmd.env("BFF__SERVER__PORT", "0")
+            .env("BFF__TELEMETRY__FORMAT", "json")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let out = Arc::new(Mutex::new(String::new()));
+    collect(child.0.stdout.take().unwrap(), Arc::clone(&out));
+    collect(child.0.stderr.take().unwrap(), Arc::clone(&out));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let port = loop {
+        let found = out.lock().unwrap().lines().find_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            (v["message"] == "aarthik-bff listening").then(|| v["port"].as_u64())?
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no listening line: {}",
+            out.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let settings = aarthik_bff::config::load(aarthik_bff::config::LoadOptions {
+        env: None,
+        config_dir: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")),
+        read_env_vars: false,
+        overrides: Vec::new(),
+    })
+    .unwrap();
+    let jwt = aarthik_bff::auth::token::mint(&settings, "log-user", 120).unwrap();
+    let http = reqwest::Client::new();
+    let session: serde_json::Value = http
+        .post(format!("{base}/v1/session"))
+        .bearer_auth(&jwt)
+        .json(&json!({"journeyType": "PERSONAL_LOAN"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["data"]["sessionToken"].as_str().unwrap().to_owned();
+    let refreshed: serde_json::Value = http
+        .post(format!("{base}/v1/session/refresh"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token2 = refreshed["data"]["sessionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    http.get(format!("{base}/v1/session"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap();
+    http.get(format!("{base}/v1/headless/journeys"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap();
+    http.get(format!("{base}/v1/session"))
+        .bearer_auth("not.a.valid-token")
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(child);
+    let logs = out.lock().unwrap().clone();
+    assert!(
+        logs.contains("request completed"),
+        "the run logged requests: {logs}"
+    );
+    assert!(logs.contains("log-user") || logs.contains("/v1/session"));
+    for secret in [
+        token.as_str(),
+        token2.as_str(),
+        jwt.as_str(),
+        "hst_",
+        "hrt_",
+        aarthik_bff::config::dev::API_KEY,
+        aarthik_bff::config::dev::WEBHOOK_SECRET,
+        aarthik_bff::config::dev::HS256_SECRET,
+        "Bearer ",
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "the logs contain a secret ({})",
+            &secret[..4.min(secret.len())]
+        );
+    }
+}
