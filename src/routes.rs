@@ -4,6 +4,7 @@ use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::health::routes)
+        .configure(crate::openapi::routes)
         .configure(crate::session::routes::routes)
         .configure(crate::web::routes::routes);
 }

@@ -69,3 +69,45 @@ async fn a_valid_correlation_id_is_echoed_on_success() {
         .unwrap();
     assert_eq!(r.headers()["x-correlation-id"], "order-42:retry.1_a");
 }
+
+#[tokio::test]
+async fn openapi_json_describes_every_public_path() {
+    let app = app().await;
+    let r = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in [
+        "/v1/session",
+        "/v1/session/refresh",
+        "/v1/web/session",
+        "/v1/headless/{path}",
+        "/v1/webhooks/aarthik",
+        "/v1/ops/journeys/{journeyID}",
+        "/v1/ops/users/{userID}/journeys",
+        "/v1/ops/events",
+        "/v1/ops/events/stream",
+        "/v1/ops/dead-letters",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is described");
+    }
+    // Every described path without parameters is actually routed (not the unknown-route 404).
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if path.contains('{') {
+            continue;
+        }
+        let method = ops.as_object().unwrap().keys().next().unwrap().to_uppercase();
+        let r = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = r.json().await.unwrap_or_default();
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        assert!(!message.starts_with("No route for"), "{method} {path} is routed");
+    }
+}
