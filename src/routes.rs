@@ -5,6 +5,8 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::health::routes)
         .configure(crate::openapi::routes)
+        .configure(crate::webhook::routes)
+        .configure(crate::ops::routes)
         .configure(crate::session::routes::routes)
         .configure(crate::web::routes::routes);
 }

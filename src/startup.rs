@@ -82,6 +82,10 @@ impl Application {
             verifier: crate::auth::Verifier::from_settings(&settings),
             web_sessions: crate::web::WebSessions::new(&settings, Arc::clone(&store)),
             sessions,
+            forwarder: crate::webhook::Forwarder::start(
+                &settings.webhook,
+                settings.webhook_forward_urls(),
+            ),
             directory,
             store,
             upstream,

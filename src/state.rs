@@ -20,4 +20,6 @@ pub struct AppState {
     pub verifier: Verifier,
     pub sessions: Sessions,
     pub web_sessions: WebSessions,
+    /// Re-signs and forwards stored webhook events (a no-op unless `webhook.forward_urls`).
+    pub forwarder: crate::webhook::Forwarder,
 }

@@ -108,3 +108,159 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+// ---- Webhook and ops helpers (signing is done here with hmac/sha2 directly, not with the
+// ---- crate's own signer, so a bug there cannot hide itself).
+
+/// The development webhook secret shared with the embedded sandbox.
+#[allow(dead_code)]
+pub const DEV_WEBHOOK_SECRET: &str = "whsec_dev_sandbox_secret";
+/// The development ops token.
+#[allow(dead_code)]
+pub const DEV_OPS_TOKEN: &str = "dev-ops-token";
+#[allow(dead_code)]
+pub const TENANT_ID: &str = "2f0c6a51-7b3e-4d19-8a44-c1e5f6a7b8c9";
+#[allow(dead_code)]
+pub const APPLICATION_ID: &str = "71d4e8b2-0a9c-4f63-b5e1-3c2d1e0f9a8b";
+
+/// Lowercase hex HMAC-SHA256 over `timestamp + "." + body`.
+#[allow(dead_code)]
+pub fn webhook_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A fresh event id in the upstream's format.
+#[allow(dead_code)]
+pub fn new_event_id() -> String {
+    format!("evt_{}", ulid::Ulid::new())
+}
+
+/// A `journey.snapshot` body (CONTRACT §6.6 shape) for one journey.
+#[allow(dead_code)]
+pub fn snapshot_body(
+    event_id: &str,
+    journey_id: &str,
+    sequence: u64,
+    status: &str,
+    borrower_external_id: &str,
+) -> String {
+    serde_json::json!({
+        "schema_version": "1.0.0",
+        "event_type": "journey.snapshot",
+        "event_id": event_id,
+        "event_at": "2026-04-02T09:16:10.000Z",
+        "snapshot_generated_at": "2026-04-02T09:16:10.000Z",
+        "sequence": sequence,
+        "issuer": { "source": "credit-api", "trigger": "journey.offer.updated" },
+        "tenant_id": TENANT_ID,
+        "application_id": APPLICATION_ID,
+        "borrower": {
+            "borrowerExternalID": borrower_external_id,
+            "journeys": [{ "journeyID": journey_id, "status": status, "nextAction": "VIEW_OFFERS" }]
+        }
+    })
+    .to_string()
+}
+
+/// Unix seconds now, as the upstream sends it.
+#[allow(dead_code)]
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[allow(dead_code)]
+impl TestApp {
+    /// POST a body to the webhook receiver with exactly the given headers.
+    pub async fn post_webhook_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        headers: &[(&str, String)],
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/v1/webhooks/aarthik"))
+            .header("Content-Type", "application/json")
+            .timeout(std::time::Duration::from_secs(30));
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        req.body(body).send().await.expect("webhook request")
+    }
+
+    /// POST a body signed now with `secret`, its event id header taken from the body.
+    pub async fn post_webhook_signed(&self, body: &str, secret: &str) -> reqwest::Response {
+        let ts = now_secs().to_string();
+        let event_id = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["event_id"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let headers = [
+            ("X-AL-Event-ID", event_id),
+            ("X-AL-Tenant-ID", TENANT_ID.to_owned()),
+            ("X-AL-Application-ID", APPLICATION_ID.to_owned()),
+            (
+                "X-AL-Webhook-Signature",
+                webhook_signature(secret, &ts, body.as_bytes()),
+            ),
+            ("X-AL-Webhook-Timestamp", ts),
+        ];
+        self.post_webhook_raw(body.to_owned(), &headers).await
+    }
+
+    /// POST a body signed with the development secret.
+    pub async fn post_webhook(&self, body: &str) -> reqwest::Response {
+        self.post_webhook_signed(body, DEV_WEBHOOK_SECRET).await
+    }
+
+    /// GET an ops path with the development ops token.
+    pub async fn ops_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(DEV_OPS_TOKEN)
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .expect("ops request")
+    }
+
+    /// GET an ops path and return the envelope's `data` (asserting 200).
+    pub async fn ops_data(&self, path: &str) -> serde_json::Value {
+        let res = self.ops_get(path).await;
+        let status = res.status().as_u16();
+        let body: serde_json::Value = res.json().await.expect("ops json");
+        assert_eq!(status, 200, "{path}: {body}");
+        body["data"].clone()
+    }
+
+    /// Every feed item (all pages), oldest first.
+    pub async fn ops_feed(&self) -> Vec<serde_json::Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                Some(c) => format!("/v1/ops/events?limit=1000&after={c}"),
+                None => "/v1/ops/events?limit=1000".to_owned(),
+            };
+            let data = self.ops_data(&path).await;
+            let events = data["events"].as_array().cloned().unwrap_or_default();
+            if events.is_empty() {
+                return all;
+            }
+            after = data["next"].as_str().map(str::to_owned);
+            all.extend(events);
+        }
+    }
+}
+
+/// The status code and the envelope of a response.
+#[allow(dead_code)]
+pub async fn status_and_body(res: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = res.status().as_u16();
+    let body = res.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}

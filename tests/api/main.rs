@@ -6,6 +6,8 @@ mod health;
 mod helpers;
 mod http_surface;
 mod logs;
+mod ops;
 mod session;
 mod session_auth;
 mod store;
+mod webhooks;

@@ -1,0 +1,56 @@
+//! Ops bearer tokens (`ops.tokens`): an extractor that admits a request only with
+//! `Authorization: Bearer <one of the tokens>`. Both sides are hashed with SHA-256 before a
+//! constant-time compare, so neither the content nor the length of a token leaks through timing,
+//! and every configured token is compared (no early exit).
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Proof that the caller presented a valid ops token.
+#[derive(Debug, Clone, Copy)]
+pub struct OpsCaller;
+
+impl FromRequest for OpsCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(check(req))
+    }
+}
+
+fn check(req: &HttpRequest) -> Result<OpsCaller, ApiError> {
+    let refuse = || ApiError::Unauthenticated("A valid ops bearer token is required.".into());
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or_else(refuse)?;
+    let presented = Sha256::digest(presented.as_bytes());
+    let mut matched = Choice::from(0u8);
+    for token in state.settings.ops_tokens() {
+        let expected = Sha256::digest(token.expose_secret().as_bytes());
+        matched |= expected.ct_eq(&presented);
+    }
+    if bool::from(matched) {
+        Ok(OpsCaller)
+    } else {
+        Err(refuse())
+    }
+}

@@ -1,0 +1,111 @@
+//! Ops HTTP handlers: parse → [`OpsViews`] / [`Receiver`] → envelope (or SSE).
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use crate::error::{ok, ApiError};
+use crate::middleware::context::PassThrough;
+use crate::state::AppState;
+use crate::store::parse_cursor;
+use crate::webhook::Receiver;
+
+use super::auth::OpsCaller;
+use super::sse;
+use super::views::{OpsViews, DEFAULT_LIMIT, MAX_LIMIT};
+
+type Query = web::Query<HashMap<String, String>>;
+
+pub async fn journey(
+    _: OpsCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let view = OpsViews::new(&state).journey(&path).await?;
+    Ok(ok(view.ok_or(ApiError::JourneyNotFound)?))
+}
+
+pub async fn user_journeys(
+    _: OpsCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(OpsViews::new(&state).user_journeys(&path).await?))
+}
+
+pub async fn events(
+    _: OpsCaller,
+    state: web::Data<AppState>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let after = cursor(query.get("after").map(String::as_str))?;
+    let limit = match query.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::Validation(format!("limit must be a whole number 1..={MAX_LIMIT}."))
+            })?,
+    };
+    let page = OpsViews::new(&state)
+        .feed_page(after.as_deref(), limit)
+        .await?;
+    Ok(ok(page))
+}
+
+pub async fn stream(
+    _: OpsCaller,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    // A reconnecting EventSource sends Last-Event-ID; it wins over the URL's `after`.
+    let last_event_id = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty());
+    let after = cursor(last_event_id.or(query.get("after").map(String::as_str)))?;
+    let feed = OpsViews::new(&state).feed();
+    let mut res = HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(sse::events(feed, after));
+    res.extensions_mut().insert(PassThrough);
+    Ok(res)
+}
+
+pub async fn dead_letters(
+    _: OpsCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(OpsViews::new(&state).dead_letters().await?))
+}
+
+pub async fn redrive(
+    _: OpsCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let receipt = Receiver::new(&state).redrive(&path).await?;
+    Ok(ok(json!({
+        "id": path.into_inner(),
+        "eventID": receipt.event_id,
+        "outcome": receipt.outcome,
+    })))
+}
+
+/// A feed cursor from the caller, checked before it reaches the store.
+fn cursor(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(c) => parse_cursor(c)
+            .map(|_| Some(c.to_owned()))
+            .map_err(|_| ApiError::Validation("after is not a cursor this feed issued.".into())),
+    }
+}

@@ -1,0 +1,138 @@
+//! Optional forwarding (`webhook.forward_urls`): each verified, newly stored event is re-signed
+//! with the partner's own secret (`webhook.forward_secret`, same X-AL-* header scheme, fresh
+//! timestamp per attempt) and POSTed to every URL by a background task, with bounded retries and
+//! doubling back-off. The webhook answer never waits for it. Best effort: the queue is in memory,
+//! so events queued when the process stops are not forwarded (the ops feed has them all).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::config::WebhookSettings;
+use crate::upstream::contract::headers;
+
+use super::verify::sign;
+
+/// Events waiting to be forwarded; beyond this new ones are dropped (and logged).
+const QUEUE: usize = 10_000;
+/// Deliveries in flight at once.
+const CONCURRENCY: usize = 32;
+/// Longest pause between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// One event to forward.
+#[derive(Debug, Clone)]
+pub struct ForwardJob {
+    pub event_id: String,
+    pub tenant_id: String,
+    pub application_id: String,
+    pub body: Bytes,
+}
+
+/// Handle to the forwarding task (a no-op when forwarding is off).
+#[derive(Clone, Default)]
+pub struct Forwarder {
+    tx: Option<mpsc::Sender<ForwardJob>>,
+}
+
+struct Target {
+    client: reqwest::Client,
+    urls: Vec<String>,
+    secret: SecretString,
+    max_attempts: u32,
+    first_retry: Duration,
+}
+
+impl Forwarder {
+    /// Start the background task when URLs are configured. Call inside a Tokio runtime.
+    pub fn start(settings: &WebhookSettings, urls: Vec<String>) -> Self {
+        if urls.is_empty() {
+            return Forwarder::default();
+        }
+        let client = match reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.forward_timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook forwarding is OFF: its HTTP client could not be built");
+                return Forwarder::default();
+            }
+        };
+        let target = Arc::new(Target {
+            client,
+            urls,
+            secret: settings.forward_secret.clone(),
+            max_attempts: settings.forward_max_attempts.max(1),
+            first_retry: Duration::from_millis(settings.forward_first_retry_ms),
+        });
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(rx, target));
+        tracing::info!("webhook forwarding on");
+        Forwarder { tx: Some(tx) }
+    }
+
+    /// Queue an event; never waits.
+    pub fn enqueue(&self, job: ForwardJob) {
+        let Some(tx) = &self.tx else { return };
+        if let Err(e) = tx.try_send(job) {
+            tracing::warn!(error = %e, "webhook forwarding queue full or closed; event not forwarded");
+        }
+    }
+}
+
+async fn run(mut rx: mpsc::Receiver<ForwardJob>, target: Arc<Target>) {
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    while let Some(job) = rx.recv().await {
+        for url in &target.urls {
+            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                return;
+            };
+            let (target, job, url) = (Arc::clone(&target), job.clone(), url.clone());
+            tokio::spawn(async move {
+                deliver(&target, &job, &url).await;
+                drop(permit);
+            });
+        }
+    }
+}
+
+async fn deliver(target: &Target, job: &ForwardJob, url: &str) {
+    let mut delay = target.first_retry;
+    for attempt in 1..=target.max_attempts {
+        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let signature = sign(
+            target.secret.expose_secret().as_bytes(),
+            &timestamp,
+            &job.body,
+        );
+        let result = target
+            .client
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header(headers::WEBHOOK_EVENT_ID, &job.event_id)
+            .header(headers::WEBHOOK_TENANT_ID, &job.tenant_id)
+            .header(headers::WEBHOOK_APPLICATION_ID, &job.application_id)
+            .header(headers::WEBHOOK_TIMESTAMP, &timestamp)
+            .header(headers::WEBHOOK_SIGNATURE, signature)
+            .body(job.body.clone())
+            .send()
+            .await;
+        let failure = match result {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) => format!("HTTP {}", r.status().as_u16()),
+            Err(e) if e.is_timeout() => "timed out".to_owned(),
+            Err(_) => "connection failed".to_owned(),
+        };
+        tracing::warn!(event_id = %job.event_id, attempt, failure = %failure, "webhook forward attempt failed");
+        if attempt < target.max_attempts {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(MAX_BACKOFF);
+        }
+    }
+    tracing::error!(event_id = %job.event_id, "webhook forwarding gave up on an event");
+}

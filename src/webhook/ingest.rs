@@ -1,0 +1,221 @@
+//! Storing one verified snapshot: map each journey to its partner user, update the journey's
+//! latest record (ordered by `sequence`), append to the ops feed and to the journey's history —
+//! all before the delivery is acknowledged, and exactly once even when a run fails part-way and
+//! the sender retries.
+//!
+//! Why it is built this way: the store offers no multi-key transaction, so every step is made
+//! safe to repeat, and a repeat is what a retry does:
+//! - the latest record is a compare-and-set that recognises its own event id (a re-run is a no-op);
+//! - the history is a hash field keyed by (sequence, event id) (a re-run rewrites the same field);
+//! - the feed append is the one step that is not naturally repeatable. Before it, the run notes
+//!   (`SET NX`) a time floor under the event id. A first run finds no note and appends. A re-run
+//!   finds the note — an earlier run may have appended — and scans the feed from that floor for
+//!   this event's items, appending only the journeys that are missing.
+//!
+//! Only after all of that is the dedupe marker set to `done` (see `dedupe`) and 2xx sent.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::directory::{Directory, Link};
+use crate::store::{Store, StoreError, StreamTrim};
+use crate::upstream::envelope::now_timestamp;
+
+use super::dedupe::{Claim, Dedupe};
+use super::feed::Feed;
+use super::journeys::{Applied, Journeys};
+use super::payload::Snapshot;
+use super::records::{keys, FeedItem, JourneyRecord};
+
+/// A `processing` claim outlives any run (runs are cut off at [`RUN_BUDGET`]).
+const CLAIM_LEASE: Duration = Duration::from_secs(10);
+/// A single run gives up (and releases its claim) after this long.
+const RUN_BUDGET: Duration = Duration::from_secs(5);
+/// How long a duplicate waits for an in-flight original before answering 409.
+const DUPLICATE_WAIT: Duration = Duration::from_secs(3);
+/// The feed floor is set this far in the past: stream ids come from the store's clock, which
+/// may run behind ours.
+const FLOOR_SLACK_MS: u64 = 120_000;
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// Newly stored: one feed item per journey.
+    Stored(Vec<FeedItem>),
+    /// Seen before; nothing changed.
+    Duplicate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("another delivery of this event is being processed")]
+    InFlight,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+pub struct Ingestor {
+    store: Arc<dyn Store>,
+    directory: Directory,
+    journeys: Journeys,
+    feed: Feed,
+    dedupe: Dedupe,
+    retention: Duration,
+    /// `borrowerExternalID` is the partner's user id (no pseudonyms configured).
+    borrower_is_user: bool,
+}
+
+/// The feed's trimming, from the settings.
+pub fn feed_trim(settings: &Settings) -> StreamTrim {
+    StreamTrim {
+        max_len: settings.webhook.feed_max_len,
+        max_age: Duration::from_secs(settings.webhook.feed_max_age_secs),
+    }
+}
+
+impl Ingestor {
+    pub fn new(store: Arc<dyn Store>, directory: Directory, settings: &Settings) -> Self {
+        use secrecy::ExposeSecret;
+        let retention = Duration::from_secs(settings.webhook.dedupe_ttl_secs);
+        Ingestor {
+            journeys: Journeys::new(Arc::clone(&store)),
+            feed: Feed::new(Arc::clone(&store), feed_trim(settings)),
+            dedupe: Dedupe::new(Arc::clone(&store), retention, CLAIM_LEASE, DUPLICATE_WAIT),
+            store,
+            directory,
+            retention,
+            borrower_is_user: settings
+                .auth
+                .pseudonym_pepper
+                .expose_secret()
+                .trim()
+                .is_empty(),
+        }
+    }
+
+    /// Store a snapshot once; a duplicate changes nothing.
+    pub async fn ingest(&self, snap: &Snapshot) -> Result<Outcome, IngestError> {
+        let token = match self.dedupe.claim(&snap.event_id).await? {
+            Claim::Done => return Ok(Outcome::Duplicate),
+            Claim::InFlight => return Err(IngestError::InFlight),
+            Claim::Owned(token) => token,
+        };
+        let run = tokio::time::timeout(RUN_BUDGET, self.apply(snap))
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("webhook run timed out".into())));
+        match run {
+            Ok(items) => match self.dedupe.finish(&token).await {
+                Ok(()) => Ok(Outcome::Stored(items)),
+                // Stored but maybe not marked: the retry re-runs (harmlessly) and marks it.
+                Err(e) => {
+                    self.dedupe.release(token).await;
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                self.dedupe.release(token).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn apply(&self, snap: &Snapshot) -> Result<Vec<FeedItem>, StoreError> {
+        let already = self.feed_items_of_earlier_runs(&snap.event_id).await?;
+        let received_at = now_timestamp();
+        let mut items = Vec::with_capacity(snap.journeys.len());
+        for j in &snap.journeys {
+            let user_id = self
+                .resolve_user(&j.journey_id, snap.borrower_external_id.as_deref())
+                .await?;
+            let record = JourneyRecord {
+                journey_id: j.journey_id.clone(),
+                user_id: user_id.clone(),
+                borrower_external_id: snap.borrower_external_id.clone(),
+                status: j.status.clone(),
+                next_action: j.next_action.clone(),
+                sequence: snap.sequence,
+                updated_at: snap
+                    .generated_at
+                    .clone()
+                    .unwrap_or_else(|| received_at.clone()),
+                event_id: snap.event_id.clone(),
+                received_at: received_at.clone(),
+                snapshot: snap.body.clone(),
+            };
+            let applied = self.journeys.apply(&record).await?;
+            let item = match already.get(&j.journey_id) {
+                Some(item) => item.clone(),
+                None => {
+                    let mut item = FeedItem {
+                        cursor: None,
+                        event_id: snap.event_id.clone(),
+                        journey_id: j.journey_id.clone(),
+                        user_id,
+                        sequence: snap.sequence,
+                        status: j.status.clone(),
+                        next_action: j.next_action.clone(),
+                        received_at: received_at.clone(),
+                        stale: applied == Applied::Stale,
+                    };
+                    item.cursor = Some(self.feed.append(&item).await?);
+                    item
+                }
+            };
+            self.journeys.record_history(&item).await?;
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    /// Empty on a first run; on a re-run, the feed items an earlier run of this event appended.
+    async fn feed_items_of_earlier_runs(
+        &self,
+        event_id: &str,
+    ) -> Result<HashMap<String, FeedItem>, StoreError> {
+        let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+        let floor = now_ms.saturating_sub(FLOOR_SLACK_MS);
+        let key = keys::feed_intent(event_id);
+        if self
+            .store
+            .set_nx(&key, floor.to_string().as_bytes(), self.retention)
+            .await?
+        {
+            return Ok(HashMap::new());
+        }
+        let floor = self
+            .store
+            .get(&key)
+            .await?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0);
+        self.feed.find_event(event_id, floor).await
+    }
+
+    /// The partner user of a journey: the directory's owner (sessions/proxy), else the user the
+    /// borrowerExternalID stands for (pseudonyms), else the borrowerExternalID itself when it is
+    /// the user id (no pseudonyms). A user found this way is linked to the journey.
+    async fn resolve_user(
+        &self,
+        journey_id: &str,
+        borrower_external_id: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        if let Some(owner) = self.directory.owner_of(journey_id).await? {
+            return Ok(Some(owner));
+        }
+        let Some(bext) = borrower_external_id else {
+            return Ok(None);
+        };
+        let user = match self.directory.user_for_borrower(bext).await? {
+            Some(u) => u,
+            None if self.borrower_is_user => bext.to_owned(),
+            None => return Ok(None),
+        };
+        match self.directory.link_journey(journey_id, &user).await? {
+            Link::Owned => Ok(Some(user)),
+            Link::OwnedByOther(owner) => Ok(Some(owner)),
+        }
+    }
+}

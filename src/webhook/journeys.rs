@@ -1,0 +1,111 @@
+//! The latest snapshot per journey and its event history.
+//!
+//! Ordering: deliveries arrive in any order, so "latest" is decided by `sequence`, not by arrival.
+//! The record is replaced with a versioned compare-and-set: read (version v), decide, write only
+//! if the version is still v, else re-read and decide again. Two instances racing with sequences
+//! 5 and 7 therefore always end with 7, and an older snapshot never overwrites a newer one.
+
+use std::sync::Arc;
+
+use crate::store::{Store, StoreError};
+
+use super::records::{from_json, keys, to_json, FeedItem, JourneyRecord, JOURNEY_RETENTION};
+
+/// Bound on compare-and-set rounds under contention (each lost round means another writer won).
+const MAX_CAS_ROUNDS: usize = 32;
+
+/// What happened to the latest record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// This snapshot is now the latest (or already was: a retry of the same event).
+    Latest,
+    /// A newer sequence is already the latest; this one only enters the history.
+    Stale,
+    /// Another event with the same sequence is the latest; the first one stays.
+    Tie,
+}
+
+#[derive(Clone)]
+pub struct Journeys {
+    store: Arc<dyn Store>,
+}
+
+impl Journeys {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Journeys { store }
+    }
+
+    pub async fn latest(&self, journey_id: &str) -> Result<Option<JourneyRecord>, StoreError> {
+        match self.store.get_versioned(&keys::journey(journey_id)).await? {
+            Some(v) => Ok(Some(from_json(&v.value)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Make `candidate` the latest unless a newer sequence is there already.
+    pub async fn apply(&self, candidate: &JourneyRecord) -> Result<Applied, StoreError> {
+        let key = keys::journey(&candidate.journey_id);
+        for _ in 0..MAX_CAS_ROUNDS {
+            let mut next = candidate.clone();
+            let expected = match self.store.get_versioned(&key).await? {
+                None => None,
+                Some(v) => {
+                    let current: JourneyRecord = from_json(&v.value)?;
+                    if current.event_id == candidate.event_id {
+                        return Ok(Applied::Latest);
+                    }
+                    if current.sequence > candidate.sequence {
+                        return Ok(Applied::Stale);
+                    }
+                    if current.sequence == candidate.sequence {
+                        return Ok(Applied::Tie);
+                    }
+                    // Keep a user mapping learnt earlier.
+                    if next.user_id.is_none() {
+                        next.user_id = current.user_id;
+                    }
+                    Some(v.version)
+                }
+            };
+            let written = self
+                .store
+                .put_versioned(&key, expected, &to_json(&next)?, JOURNEY_RETENTION)
+                .await?;
+            if written.is_some() {
+                return Ok(Applied::Latest);
+            }
+        }
+        Err(StoreError::Unavailable(
+            "journey record under too much contention".into(),
+        ))
+    }
+
+    /// Add (or overwrite: retries are harmless) one event to the journey's history.
+    pub async fn record_history(&self, item: &FeedItem) -> Result<(), StoreError> {
+        self.store
+            .hash_set(
+                &keys::journey_history(&item.journey_id),
+                &keys::history_field(item.sequence, &item.event_id),
+                &to_json(item)?,
+                JOURNEY_RETENTION,
+            )
+            .await
+    }
+
+    /// The most recent `limit` events of a journey, by sequence, oldest first.
+    pub async fn history(
+        &self,
+        journey_id: &str,
+        limit: usize,
+    ) -> Result<Vec<FeedItem>, StoreError> {
+        let all = self
+            .store
+            .hash_get_all(&keys::journey_history(journey_id))
+            .await?;
+        let skip = all.len().saturating_sub(limit);
+        all.into_iter()
+            .skip(skip)
+            .map(|(_, v)| from_json(&v))
+            .collect()
+    }
+}

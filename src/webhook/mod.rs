@@ -1,0 +1,30 @@
+//! The verified `journey.snapshot` receiver (DESIGN §4, CONTRACT §5): signature and freshness
+//! checks on the raw body, de-duplication by event id across instances, per-journey ordering by
+//! `sequence`, journey → partner-user mapping, the ops feed, dead letters and optional forwarding.
+
+pub mod body;
+pub mod dead_letter;
+pub mod dedupe;
+pub mod feed;
+pub mod forward;
+mod handler;
+pub mod ingest;
+#[cfg(test)]
+mod ingest_tests;
+pub mod journeys;
+pub mod payload;
+pub mod receive;
+pub mod records;
+pub mod verify;
+
+use actix_web::web;
+
+pub use forward::Forwarder;
+pub use receive::{Receipt, Receiver, WebhookError};
+
+/// The public path of the receiver.
+pub const PATH: &str = "/v1/webhooks/aarthik";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(PATH).post(handler::receive));
+}

@@ -1,0 +1,117 @@
+//! What the receiver stores, and where: the store key layout of the webhook capability in one
+//! place, and the record types (their JSON is also the ops API's shape, DESIGN §2).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How long journey records and their history are kept after their last write.
+pub const JOURNEY_RETENTION: Duration = Duration::from_secs(180 * 24 * 3600);
+
+/// How long dead letters are kept after the last one arrived.
+pub const DEAD_LETTER_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Store keys (each store implementation adds the deployment prefix).
+pub mod keys {
+    /// The ordered feed of verified events (a stream).
+    pub const FEED: &str = "wh:feed";
+    /// Dead letters (a hash: id → record).
+    pub const DEAD_LETTERS: &str = "wh:dead";
+
+    /// Dedupe marker of one event: `processing:<owner>` (a lease) then `done`.
+    pub fn event(event_id: &str) -> String {
+        format!("wh:evt:{event_id}")
+    }
+
+    /// The "about to append to the feed" note of one event (see `ingest`).
+    pub fn feed_intent(event_id: &str) -> String {
+        format!("wh:evt:{event_id}:feed")
+    }
+
+    /// The latest snapshot of a journey (a versioned record).
+    pub fn journey(journey_id: &str) -> String {
+        format!("wh:journey:{journey_id}")
+    }
+
+    /// Every event of a journey (a hash keyed by zero-padded sequence + event id).
+    pub fn journey_history(journey_id: &str) -> String {
+        format!("wh:journey:{journey_id}:events")
+    }
+
+    /// Hash field of one event in a journey's history: sorts by sequence.
+    pub fn history_field(sequence: u64, event_id: &str) -> String {
+        format!("{sequence:020}:{event_id}")
+    }
+}
+
+/// The latest verified snapshot of one journey.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JourneyRecord {
+    #[serde(rename = "journeyID")]
+    pub journey_id: String,
+    #[serde(rename = "userID")]
+    pub user_id: Option<String>,
+    #[serde(rename = "borrowerExternalID")]
+    pub borrower_external_id: Option<String>,
+    pub status: Option<String>,
+    #[serde(rename = "nextAction")]
+    pub next_action: Option<String>,
+    pub sequence: u64,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: String,
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    #[serde(rename = "receivedAt")]
+    pub received_at: String,
+    pub snapshot: Value,
+}
+
+/// One feed entry: one journey of one verified event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FeedItem {
+    /// Set when read back (the stream position); absent inside the stored payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    #[serde(rename = "journeyID")]
+    pub journey_id: String,
+    #[serde(rename = "userID")]
+    pub user_id: Option<String>,
+    pub sequence: u64,
+    pub status: Option<String>,
+    #[serde(rename = "nextAction")]
+    pub next_action: Option<String>,
+    #[serde(rename = "receivedAt")]
+    pub received_at: String,
+    /// An older `sequence` than the journey's latest when it arrived.
+    pub stale: bool,
+}
+
+/// A verified delivery that could not be used, kept for ops.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub id: String,
+    #[serde(rename = "receivedAt")]
+    pub received_at: String,
+    pub reason: String,
+    /// Lower-case header name → value (the X-AL-* headers and the content type).
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub body: String,
+    /// Set once a redrive stored it; resolved letters are no longer listed.
+    #[serde(
+        rename = "resolvedAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resolved_at: Option<String>,
+}
+
+pub fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, crate::store::StoreError> {
+    serde_json::to_vec(v).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))
+}
+
+pub fn from_json<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, crate::store::StoreError> {
+    serde_json::from_slice(b).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))
+}
