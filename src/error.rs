@@ -39,6 +39,9 @@ pub enum ApiError {
     WebhookSignatureInvalid(String),
     #[error("webhook timestamp out of tolerance")]
     WebhookTimestampOutOfTolerance,
+    /// Another delivery of the same event is still being stored (the sender should retry).
+    #[error("webhook event in flight")]
+    WebhookInFlight { retry_after_secs: u64 },
     #[error("store unavailable: {0}")]
     StoreUnavailable(String),
     #[error("upstream unavailable: {0}")]
@@ -73,6 +76,7 @@ impl ApiError {
             ApiError::IdempotencyKeyInUse { .. } => "IDEMPOTENCY_KEY_IN_USE",
             ApiError::WebhookSignatureInvalid(_) => "WEBHOOK_SIGNATURE_INVALID",
             ApiError::WebhookTimestampOutOfTolerance => "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
+            ApiError::WebhookInFlight { .. } => "WEBHOOK_IN_FLIGHT",
             ApiError::StoreUnavailable(_) => "STORE_UNAVAILABLE",
             ApiError::UpstreamUnavailable(_) => "UPSTREAM_UNAVAILABLE",
             ApiError::UpstreamTimeout => "UPSTREAM_TIMEOUT",
@@ -105,6 +109,9 @@ impl ApiError {
             ApiError::WebhookTimestampOutOfTolerance => {
                 "X-AL-Webhook-Timestamp is outside the allowed tolerance.".into()
             }
+            ApiError::WebhookInFlight { .. } => {
+                "Another delivery of this event is still being stored; retry shortly.".into()
+            }
             ApiError::StoreUnavailable(_) => {
                 "The session store is unavailable; retry later.".into()
             }
@@ -118,7 +125,8 @@ impl ApiError {
     fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::RateLimited { retry_after_secs }
-            | ApiError::IdempotencyKeyInUse { retry_after_secs } => Some(*retry_after_secs),
+            | ApiError::IdempotencyKeyInUse { retry_after_secs }
+            | ApiError::WebhookInFlight { retry_after_secs } => Some(*retry_after_secs),
             ApiError::StoreUnavailable(_) => Some(1),
             _ => None,
         }
@@ -138,7 +146,9 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::IdempotencyKeyInUse { .. } => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyInUse { .. } | ApiError::WebhookInFlight { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UpstreamUnavailable(_) => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -317,6 +327,13 @@ mod tests {
                 ApiError::WebhookTimestampOutOfTolerance,
                 401,
                 "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
+            ),
+            (
+                ApiError::WebhookInFlight {
+                    retry_after_secs: 1,
+                },
+                409,
+                "WEBHOOK_IN_FLIGHT",
             ),
             (
                 ApiError::StoreUnavailable("x".into()),

@@ -64,8 +64,7 @@ impl From<WebhookError> for ApiError {
             WebhookError::Invalid(reason) => {
                 ApiError::Validation(format!("The webhook cannot be used: {reason}."))
             }
-            // The event id plays the role of an idempotency key: same meaning, same answer.
-            WebhookError::InFlight => ApiError::IdempotencyKeyInUse {
+            WebhookError::InFlight => ApiError::WebhookInFlight {
                 retry_after_secs: 1,
             },
             WebhookError::DeadLetterNotFound => ApiError::NotFound("No such dead letter.".into()),
