@@ -18,6 +18,7 @@ struct Inner {
     http_latency: HistogramVec,
     upstream_requests: IntCounterVec,
     upstream_latency: HistogramVec,
+    webhook_events: IntCounterVec,
 }
 
 const BUCKETS: &[f64] = &[
@@ -51,6 +52,14 @@ impl Metrics {
                 .buckets(BUCKETS.to_vec()),
             &["method"],
         )?;
+        let webhook_events = IntCounterVec::new(
+            Opts::new(
+                "webhook_events_total",
+                "Verified webhook deliveries, by outcome (stored / duplicate)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(webhook_events.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_latency.clone()))?;
         registry.register(Box::new(upstream_requests.clone()))?;
@@ -62,6 +71,7 @@ impl Metrics {
                 http_latency,
                 upstream_requests,
                 upstream_latency,
+                webhook_events,
             }),
         })
     }
@@ -87,6 +97,14 @@ impl Metrics {
             .upstream_latency
             .with_label_values(&[method])
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// A verified webhook delivery was `stored` or recognised as a `duplicate`.
+    pub fn observe_webhook(&self, outcome: &str) {
+        self.inner
+            .webhook_events
+            .with_label_values(&[outcome])
+            .inc();
     }
 
     /// Register a capability's own collector.

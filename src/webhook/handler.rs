@@ -23,6 +23,7 @@ pub async fn receive(
     let receipt = Receiver::new(&state)
         .receive(delivery_headers(&req), body)
         .await?;
+    state.metrics.observe_webhook(receipt.outcome);
     Ok(ok(receipt))
 }
 

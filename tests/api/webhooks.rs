@@ -294,6 +294,20 @@ async fn a_duplicate_delivery_is_acknowledged_and_stored_once() {
     );
     let view = app.ops_data(&format!("/v1/ops/journeys/{journey}")).await;
     assert_eq!(view["events"].as_array().unwrap().len(), 1);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"bff_webhook_events_total{outcome="stored"} 1"#)
+            && metrics.contains(r#"bff_webhook_events_total{outcome="duplicate"} 2"#),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
