@@ -73,7 +73,12 @@ async fn a_valid_correlation_id_is_echoed_on_success() {
 #[tokio::test]
 async fn openapi_json_describes_every_public_path() {
     let app = app().await;
-    let r = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let doc: serde_json::Value = r.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
@@ -99,7 +104,13 @@ async fn openapi_json_describes_every_public_path() {
         if path.contains('{') {
             continue;
         }
-        let method = ops.as_object().unwrap().keys().next().unwrap().to_uppercase();
+        let method = ops
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap()
+            .to_uppercase();
         let r = app
             .client
             .request(method.parse().unwrap(), app.url(path))
@@ -108,6 +119,9 @@ async fn openapi_json_describes_every_public_path() {
             .unwrap();
         let body: serde_json::Value = r.json().await.unwrap_or_default();
         let message = body["error"]["message"].as_str().unwrap_or("");
-        assert!(!message.starts_with("No route for"), "{method} {path} is routed");
+        assert!(
+            !message.starts_with("No route for"),
+            "{method} {path} is routed"
+        );
     }
 }
