@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod proxy;
 pub mod routes;
 pub mod sandbox;
 pub mod session;

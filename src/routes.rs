@@ -3,7 +3,9 @@
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(crate::health::routes)
+    // The proxy scope first: a prefix test, so proxied calls skip the other routes' patterns.
+    cfg.configure(crate::proxy::routes::routes)
+        .configure(crate::health::routes)
         .configure(crate::openapi::routes)
         .configure(crate::webhook::routes)
         .configure(crate::ops::routes)

@@ -97,6 +97,9 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(json_config(max_json))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::middleware::cors::cors,
+                ))
                 .wrap(RequestContextMiddleware::new(metrics.clone()))
                 .configure(crate::routes::configure)
                 .default_service(web::to(not_found))

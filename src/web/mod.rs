@@ -1,6 +1,8 @@
 //! Web-app sessions: a partner JWT exchanged for an opaque 256-bit session id in an `HttpOnly;
-//! Secure; SameSite=Strict` cookie. The store keeps only a hash of the id (a store dump yields no
-//! usable cookies), the partner user, and the idle and absolute expiries.
+//! Secure; SameSite=Strict; Path=/` cookie (`__Host-bff_session` by default). The store keeps only
+//! a hash of the id (a store dump yields no usable cookies), the partner user, and the idle and
+//! absolute expiries. A new id is issued at every login (the previous one is ended); `DELETE`
+//! ends it. Cookie-authenticated calls must also carry `X-CSRF: 1` (see `auth::extract`).
 
 pub mod routes;
 
@@ -47,6 +49,12 @@ impl WebSessions {
 
     pub fn idle_secs(&self) -> i64 {
         self.idle_ms / 1000
+    }
+
+    /// The cookie's own lifetime: the absolute limit. The idle limit is enforced here, server
+    /// side, on every use; a cookie that expired with the idle window would log active users out.
+    pub fn absolute_secs(&self) -> i64 {
+        self.absolute_ms / 1000
     }
 
     /// A new session for `user`; returns the id to put in the cookie.

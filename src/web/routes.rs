@@ -38,9 +38,14 @@ async fn login(
     let mut res = ok(json!({
         "userID": caller.user_id,
         "idleTimeoutSecs": ws.idle_secs(),
+        "absoluteTimeoutSecs": ws.absolute_secs(),
         "csrfHeader": "X-CSRF: 1",
     }));
-    res.add_cookie(&cookie(&ws.cookie_name, id, ws.idle_secs()))
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    res.add_cookie(&cookie(&ws.cookie_name, id, ws.absolute_secs()))
         .map_err(|e| ApiError::Internal(format!("cookie: {e}")))?;
     Ok(res)
 }

@@ -1,0 +1,227 @@
+//! The forwarding capability, free of actix: ownership check → idempotency claim (mutating
+//! calls) → session token → upstream (retries, one token replacement on 401) → remember what the
+//! answer says the user owns → the answer to pass through.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+
+use super::headers::response_headers;
+use super::idempotency::{fingerprint, Claim, Idempotency, IdempotencyKey, Scope, Stored};
+use super::ownership::{OwnerCache, Ownership};
+use super::path::HeadlessPath;
+use super::retry::{self, Outbound};
+use super::tokens::{TokenMemo, Tokens};
+use crate::config::ProxySettings;
+use crate::directory::Directory;
+use crate::error::ApiError;
+use crate::middleware::RequestContext;
+use crate::session::Sessions;
+use crate::store::Store;
+use crate::upstream::{UpstreamClient, UpstreamResponse};
+
+/// What the caller sent, already parsed and filtered.
+pub struct Inbound {
+    pub method: Method,
+    pub path: HeadlessPath,
+    /// The headers allowed upstream.
+    pub headers: HeaderMap,
+    /// The caller's `Idempotency-Key`, already validated.
+    pub idempotency_key: Option<IdempotencyKey>,
+    pub body: Bytes,
+}
+
+/// Idempotency facts published on a mutating call's answer.
+pub struct KeyInfo {
+    pub key: String,
+    pub retention_secs: u64,
+    pub replayed: bool,
+}
+
+/// What goes back to the caller: an upstream answer (fresh or replayed), untouched.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    pub idempotency: Option<KeyInfo>,
+}
+
+/// Everything forwarding needs; borrowed from the app state for one request.
+pub struct Proxy<'a> {
+    pub settings: &'a ProxySettings,
+    pub store: &'a Arc<dyn Store>,
+    pub sessions: &'a Sessions,
+    pub upstream: &'a UpstreamClient,
+    pub directory: &'a Directory,
+    pub caches: &'a WorkerCaches,
+    /// `session.min_remaining_secs` in ms: a token closer to expiry is not used from memory.
+    pub min_remaining_ms: i64,
+}
+
+/// Per-worker memos (each worker has its own; nothing in them needs sharing).
+#[derive(Default)]
+pub struct WorkerCaches {
+    pub owners: OwnerCache,
+    pub tokens: TokenMemo,
+}
+
+fn is_mutating(m: &Method) -> bool {
+    matches!(
+        *m,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
+}
+
+/// Upstream answers that are refusals before any processing: never stored for replay.
+fn is_refusal(status: StatusCode) -> bool {
+    status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+impl Proxy<'_> {
+    fn ownership(&self) -> Ownership<'_> {
+        Ownership {
+            directory: self.directory,
+            store: self.store,
+            cache: &self.caches.owners,
+        }
+    }
+
+    fn tokens(&self) -> Tokens<'_> {
+        Tokens {
+            sessions: self.sessions,
+            memo: &self.caches.tokens,
+            min_remaining_ms: self.min_remaining_ms,
+        }
+    }
+
+    pub async fn forward(
+        &self,
+        user: &str,
+        inbound: Inbound,
+        ctx: &RequestContext,
+    ) -> Result<Answer, ApiError> {
+        self.ownership().check(user, &inbound.path.named()).await?;
+        if is_mutating(&inbound.method) {
+            self.forward_idempotent(user, inbound, ctx).await
+        } else {
+            let out = outbound(&inbound, None);
+            let res = self.call(user, &out, ctx).await?;
+            Ok(self.answer(user, res, None).await)
+        }
+    }
+
+    async fn forward_idempotent(
+        &self,
+        user: &str,
+        inbound: Inbound,
+        ctx: &RequestContext,
+    ) -> Result<Answer, ApiError> {
+        let key = match &inbound.idempotency_key {
+            Some(k) => k.clone(),
+            None if self.settings.idempotency_missing_key == "generate" => {
+                IdempotencyKey::generate()
+            }
+            None => return Err(ApiError::IdempotencyKeyRequired),
+        };
+        let idem = Idempotency::new(
+            Arc::clone(self.store),
+            std::time::Duration::from_secs(self.settings.idempotency_retention_secs),
+        );
+        let scope = Scope::new(
+            user,
+            inbound.method.as_str(),
+            inbound.path.canonical(),
+            &key,
+        );
+        let info = |replayed| KeyInfo {
+            key: key.as_str().to_owned(),
+            retention_secs: idem.retention_secs(),
+            replayed,
+        };
+        let mut ticket = match idem.claim(&scope, fingerprint(&inbound.body)).await? {
+            Claim::Replay(stored) => {
+                return Ok(Answer {
+                    status: stored.status,
+                    headers: stored.headers,
+                    body: Bytes::from(stored.body),
+                    idempotency: Some(info(true)),
+                })
+            }
+            Claim::Run(ticket) => ticket,
+        };
+        let out = outbound(&inbound, Some(scope.upstream_key()));
+        let result = idem.hold(&mut ticket, self.call(user, &out, ctx)).await;
+        match result {
+            Ok(res) if !is_refusal(res.status) => {
+                let answer = self.answer(user, res, Some(info(false))).await;
+                let stored = Stored {
+                    status: answer.status,
+                    headers: answer.headers.clone(),
+                    body: answer.body.to_vec(),
+                };
+                if let Err(e) = idem.finish(ticket, &stored).await {
+                    // The operation happened; the caller gets its answer. A retry finds the
+                    // claim expired and re-sends the same upstream key, which upstream replays.
+                    tracing::error!(error = %e, "could not store the idempotent answer");
+                }
+                Ok(answer)
+            }
+            other => {
+                if let Err(e) = idem.release(ticket).await {
+                    tracing::warn!(error = %e, "could not release the idempotency claim; it will expire");
+                }
+                match other {
+                    Ok(res) => Ok(self.answer(user, res, Some(info(false))).await),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// The upstream call with the user's session token; on 401 the token is reported dead and,
+    /// when the call is safe to repeat, sent once more with its replacement.
+    async fn call(
+        &self,
+        user: &str,
+        out: &Outbound,
+        ctx: &RequestContext,
+    ) -> Result<UpstreamResponse, ApiError> {
+        let retries = self.settings.max_retries;
+        let token = self.tokens().current(user, ctx).await?;
+        let res = retry::send(self.upstream, out, &token, ctx, retries).await?;
+        if res.status != StatusCode::UNAUTHORIZED {
+            return Ok(res);
+        }
+        tracing::info!("upstream rejected the session token; replacing it");
+        let fresh = self.tokens().replace(user, &token, ctx).await?;
+        if !out.repeatable() {
+            return Ok(res);
+        }
+        Ok(retry::send(self.upstream, out, &fresh, ctx, retries).await?)
+    }
+
+    async fn answer(&self, user: &str, res: UpstreamResponse, key: Option<KeyInfo>) -> Answer {
+        if res.status.is_success() {
+            self.ownership().learn(user, &res.body).await;
+        }
+        Answer {
+            status: res.status.as_u16(),
+            headers: response_headers(&res.headers),
+            body: res.body,
+            idempotency: key,
+        }
+    }
+}
+
+fn outbound(inbound: &Inbound, idempotency_key: Option<String>) -> Outbound {
+    Outbound {
+        method: inbound.method.clone(),
+        path_and_query: inbound.path.upstream_path_and_query().to_owned(),
+        headers: inbound.headers.clone(),
+        body: (is_mutating(&inbound.method) || !inbound.body.is_empty())
+            .then(|| inbound.body.clone()),
+        idempotency_key,
+    }
+}

@@ -1,0 +1,240 @@
+//! The proxied path: what follows `/v1/headless/`, decoded segment by segment, checked, and
+//! re-encoded canonically — so the upstream sees exactly the path the checks saw. Refuses
+//! `sessions*` (the `sk_*`-authenticated session endpoints are the BFF's own business), dot
+//! segments, empty segments and anything that decodes to a separator (`%2F`, `%5C`, `%25…`).
+//! Also names the journey, offer and AA-session ids the path refers to, for the ownership check.
+
+use crate::error::ApiError;
+use crate::upstream::contract::paths::HEADLESS_PREFIX;
+
+/// Prefix of the proxy route on our side.
+pub const ROUTE_PREFIX: &str = "/v1/headless/";
+
+/// A checked headless path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadlessPath {
+    /// Decoded segments, e.g. `["journeys", "j-1", "state"]`.
+    segments: Vec<String>,
+    /// `/api/v1/headless/…` re-encoded, plus `?query` when there was one.
+    upstream: String,
+    /// Our side: `/v1/headless/…?query` (canonical), part of the idempotency scope.
+    canonical: String,
+}
+
+/// The resources a path names.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub journey: Option<String>,
+    pub offer: Option<String>,
+    pub aa_session: Option<String>,
+}
+
+impl HeadlessPath {
+    /// `raw_path` is the request path as received (still percent-encoded), `query` the raw query.
+    pub fn parse(raw_path: &str, query: &str) -> Result<Self, ApiError> {
+        let rest = raw_path
+            .strip_prefix(ROUTE_PREFIX)
+            .ok_or_else(|| ApiError::NotFound("No such headless path.".into()))?;
+        let mut segments = Vec::new();
+        for raw in rest.split('/') {
+            let seg = decode(raw).ok_or_else(bad_path)?;
+            if seg.is_empty() || seg == "." || seg == ".." {
+                return Err(bad_path());
+            }
+            if seg
+                .chars()
+                .any(|c| c == '/' || c == '\\' || c == '%' || c.is_control())
+            {
+                return Err(bad_path());
+            }
+            segments.push(seg);
+        }
+        if segments
+            .first()
+            .is_some_and(|s| s.to_ascii_lowercase().starts_with("sessions"))
+        {
+            return Err(ApiError::Forbidden(
+                "Session endpoints are not proxied; use /v1/session.".into(),
+            ));
+        }
+        let encoded: Vec<String> = segments.iter().map(|s| encode(s)).collect();
+        let joined = encoded.join("/");
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        Ok(HeadlessPath {
+            upstream: format!("{HEADLESS_PREFIX}/{joined}{query}"),
+            canonical: format!("{ROUTE_PREFIX}{joined}{query}"),
+            segments,
+        })
+    }
+
+    pub fn upstream_path_and_query(&self) -> &str {
+        &self.upstream
+    }
+
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// `journeys/{id}`, `offers/{id}` and `aa/sessions/{id}` anywhere in the path.
+    pub fn named(&self) -> Named {
+        let s = &self.segments;
+        let mut named = Named::default();
+        for i in 0..s.len() {
+            let next = s.get(i + 1).cloned();
+            match s[i].to_ascii_lowercase().as_str() {
+                "journeys" if named.journey.is_none() => named.journey = next,
+                "offers" if named.offer.is_none() => named.offer = next,
+                "sessions"
+                    if named.aa_session.is_none()
+                        && i > 0
+                        && s[i - 1].eq_ignore_ascii_case("aa") =>
+                {
+                    named.aa_session = next
+                }
+                _ => {}
+            }
+        }
+        named
+    }
+
+    /// `POST journeys` (create-or-resume).
+    pub fn is_journey_collection(&self) -> bool {
+        self.segments.len() == 1 && self.segments[0].eq_ignore_ascii_case("journeys")
+    }
+}
+
+fn bad_path() -> ApiError {
+    ApiError::Validation(
+        "The path has an empty, dot or encoded-separator segment; send a plain path.".into(),
+    )
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decode one segment; `None` for a broken escape or invalid UTF-8.
+fn decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = hex_val(*bytes.get(i + 1)?)?;
+            let lo = hex_val(*bytes.get(i + 2)?)?;
+            out.push(hi * 16 + lo);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Percent-encode everything but RFC 3986 unreserved characters and a few harmless sub-delims.
+fn encode(seg: &str) -> String {
+    let mut out = String::with_capacity(seg.len());
+    for b in seg.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'@') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(p: &str) -> Result<HeadlessPath, ApiError> {
+        HeadlessPath::parse(p, "")
+    }
+
+    #[test]
+    fn plain_paths_map_to_the_upstream_prefix_with_their_query() {
+        let p = HeadlessPath::parse("/v1/headless/journeys/j-1/state", "a=1&b=2").unwrap();
+        assert_eq!(
+            p.upstream_path_and_query(),
+            "/api/v1/headless/journeys/j-1/state?a=1&b=2"
+        );
+        assert_eq!(p.canonical(), "/v1/headless/journeys/j-1/state?a=1&b=2");
+    }
+
+    #[test]
+    fn session_paths_are_forbidden_in_any_spelling() {
+        for p in [
+            "/v1/headless/sessions",
+            "/v1/headless/sessions/refresh",
+            "/v1/headless/SESSIONS",
+            "/v1/headless/Sessions2",
+            "/v1/headless/%73essions",
+            "/v1/headless/%53ESSIONS/refresh",
+        ] {
+            assert_eq!(parse(p).unwrap_err().code(), "FORBIDDEN", "{p}");
+        }
+    }
+
+    #[test]
+    fn traversal_and_encoded_separators_are_refused() {
+        for p in [
+            "/v1/headless/journeys/../sessions",
+            "/v1/headless/journeys/%2e%2e/sessions",
+            "/v1/headless/journeys%2F..%2Fsessions",
+            "/v1/headless/journeys%2fx",
+            "/v1/headless/journeys%5cx",
+            "/v1/headless//sessions",
+            "/v1/headless/journeys/",
+            "/v1/headless/journeys/%252e",
+            "/v1/headless/journeys/%zz",
+            "/v1/headless/./journeys",
+        ] {
+            assert_eq!(parse(p).unwrap_err().code(), "VALIDATION_ERROR", "{p}");
+        }
+    }
+
+    #[test]
+    fn harmless_escapes_are_re_encoded_canonically() {
+        let p = parse("/v1/headless/journeys/a%20b").unwrap();
+        assert_eq!(
+            p.upstream_path_and_query(),
+            "/api/v1/headless/journeys/a%20b"
+        );
+        let p = parse("/v1/headless/journey%73/x").unwrap();
+        assert_eq!(p.upstream_path_and_query(), "/api/v1/headless/journeys/x");
+        assert_eq!(p.named().journey.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn named_resources_are_found_anywhere() {
+        let p = parse("/v1/headless/journeys/j1/offers/o1/steps").unwrap();
+        assert_eq!(
+            p.named(),
+            Named {
+                journey: Some("j1".into()),
+                offer: Some("o1".into()),
+                aa_session: None
+            }
+        );
+        let p = parse("/v1/headless/aa/sessions/a1/complete").unwrap();
+        assert_eq!(p.named().aa_session.as_deref(), Some("a1"));
+        assert!(parse("/v1/headless/journeys")
+            .unwrap()
+            .is_journey_collection());
+        assert_eq!(
+            parse("/v1/headless/journeys").unwrap().named().journey,
+            None
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! `ANY /v1/headless/{path}`: parse (path, headers, key, body) → forward → the upstream answer as
+//! received, marked [`PassThrough`] so the envelope safety net leaves it alone.
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+
+use super::forward::{Answer, Inbound, Proxy, WorkerCaches};
+use super::headers::request_headers;
+use super::idempotency::IdempotencyKey;
+use super::path::HeadlessPath;
+use super::{IDEMPOTENCY_RETENTION, IDEMPOTENT_REPLAYED};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::middleware::{PassThrough, RequestContext};
+use crate::state::AppState;
+use crate::upstream::contract::headers as names;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // A scope is matched by a plain prefix test, so other requests pay nothing for it; the one
+    // resource inside names the route for logs and metrics.
+    cfg.service(
+        web::scope("/v1/headless")
+            // Per worker: memos only, so they need not be shared.
+            .app_data(web::Data::new(WorkerCaches::default()))
+            .service(web::resource("/{path:.*}").to(proxy))
+            .default_service(web::to(proxy)),
+    );
+}
+
+async fn proxy(
+    state: web::Data<AppState>,
+    caches: web::Data<WorkerCaches>,
+    req: HttpRequest,
+    caller: Caller,
+    ctx: RequestContext,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let path = HeadlessPath::parse(req.uri().path(), req.query_string())?;
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|_| ApiError::MethodNotAllowed)?;
+    let idempotency_key = req
+        .headers()
+        .get(names::IDEMPOTENCY_KEY)
+        .map(|v| IdempotencyKey::parse(v.as_bytes()))
+        .transpose()?;
+    let pairs: Vec<(&str, &[u8])> = req
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_bytes()))
+        .collect();
+    let headers = request_headers(&pairs);
+    let limit = state.settings.proxy.max_body_bytes;
+    let body = read_body(&req, payload, limit).await?;
+    let proxy = Proxy {
+        settings: &state.settings.proxy,
+        store: &state.store,
+        sessions: &state.sessions,
+        upstream: &state.upstream,
+        directory: &state.directory,
+        caches: &caches,
+        min_remaining_ms: (state.settings.session.min_remaining_secs * 1000) as i64,
+    };
+    let inbound = Inbound {
+        method,
+        path,
+        headers,
+        idempotency_key,
+        body,
+    };
+    let answer = proxy.forward(&caller.user_id, inbound, &ctx).await?;
+    Ok(respond(answer))
+}
+
+/// The body, refused with 413 as soon as it is known to exceed `limit` (declared length first,
+/// then while reading — a client cannot make us buffer more than `limit` bytes).
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    let too_large =
+        || ApiError::PayloadTooLarge(format!("The request body is larger than {limit} bytes."));
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut buf = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::Validation(format!("Unreadable request body: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+fn respond(answer: Answer) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut res = HttpResponse::build(status).body(answer.body);
+    let h = res.headers_mut();
+    for (name, value) in &answer.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            h.append(n, v);
+        }
+    }
+    if let Some(info) = &answer.idempotency {
+        if let Ok(v) = HeaderValue::from_str(&info.key) {
+            h.insert(HeaderName::from_static("idempotency-key"), v);
+        }
+        h.insert(
+            HeaderName::from_static(IDEMPOTENCY_RETENTION),
+            info.retention_secs.into(),
+        );
+        if info.replayed {
+            h.insert(
+                HeaderName::from_static(IDEMPOTENT_REPLAYED),
+                HeaderValue::from_static("true"),
+            );
+        }
+    }
+    res.extensions_mut().insert(PassThrough);
+    res
+}
