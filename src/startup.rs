@@ -97,6 +97,7 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(json_config(max_json))
+                .app_data(web::PayloadConfig::new(max_json))
                 .wrap(actix_web::middleware::from_fn(
                     crate::middleware::cors::cors,
                 ))

@@ -125,3 +125,44 @@ async fn openapi_json_describes_every_public_path() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_in_the_envelope_and_malformed_json_is_400() {
+    let app = spawn_app_with(
+        base_options()
+            .set("upstream.base_url", "http://127.0.0.1:9")
+            .set("server.max_json_bytes", "1024"),
+    )
+    .await;
+    let jwt = aarthik_bff::auth::token::mint(&app.settings, "u-big", 60).unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/session"))
+        .bearer_auth(&jwt)
+        .header("content-type", "application/json")
+        .header("x-correlation-id", "big-1")
+        .body(format!(
+            "{{\"profile\":{{\"x\":\"{}\"}}}}",
+            "a".repeat(4096)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["x-correlation-id"], "big-1");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "PAYLOAD_TOO_LARGE");
+    assert_eq!(body["correlationID"], "big-1");
+    let r = app
+        .client
+        .post(app.url("/v1/session"))
+        .bearer_auth(&jwt)
+        .header("content-type", "application/json")
+        .body("{\"journeyType\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
+}
