@@ -124,9 +124,7 @@ where
         };
         let correlation_id = CorrelationId::from_header(header(headers::CORRELATION_ID).as_deref());
         let traceparent = TraceParent::from_header(header(headers::TRACEPARENT).as_deref());
-        let route = req
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let route = route_label(&req);
         let method = req.method().as_str().to_owned();
         let span = tracing::info_span!(
             "request",
@@ -166,6 +164,19 @@ where
         let scoped = CORRELATION.scope(correlation_id.to_string(), fut);
         Box::pin(scoped.instrument(span))
     }
+}
+
+/// The route pattern for logs and metrics. `match_pattern` walks the resource map (a regex per
+/// dynamic route), which profiling showed at ~6 % of the proxy's CPU; the proxy scope — the
+/// hottest path — is recognised by its prefix instead.
+fn route_label(req: &ServiceRequest) -> String {
+    use crate::proxy::routes::{ROUTE_LABEL, SCOPE};
+    let path = req.path();
+    if path == SCOPE || path.starts_with(SCOPE) && path.as_bytes().get(SCOPE.len()) == Some(&b'/') {
+        return ROUTE_LABEL.to_owned();
+    }
+    req.match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned())
 }
 
 /// Any 4xx/5xx answer that is neither our envelope nor a proxied upstream body gets the envelope.

@@ -17,11 +17,15 @@ use crate::middleware::{PassThrough, RequestContext};
 use crate::state::AppState;
 use crate::upstream::contract::headers as names;
 
+/// The proxy's mount point, and the route label its calls carry in logs and metrics.
+pub const SCOPE: &str = "/v1/headless";
+pub const ROUTE_LABEL: &str = "/v1/headless/{path}";
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // A scope is matched by a plain prefix test, so other requests pay nothing for it; the one
     // resource inside names the route for logs and metrics.
     cfg.service(
-        web::scope("/v1/headless")
+        web::scope(SCOPE)
             // Per worker: memos only, so they need not be shared.
             .app_data(web::Data::new(WorkerCaches::default()))
             .service(web::resource("/{path:.*}").to(proxy))

@@ -56,6 +56,11 @@ async fn metrics_count_requests_by_route_and_status_with_latency_histograms() {
         app.client.get(app.url("/healthz")).send().await.unwrap();
     }
     app.client.get(app.url("/nope/123")).send().await.unwrap();
+    app.client
+        .get(app.url("/v1/headless/journeys/j-1/state"))
+        .send()
+        .await
+        .unwrap();
     let text = app
         .client
         .get(app.url("/metrics"))
@@ -72,6 +77,10 @@ async fn metrics_count_requests_by_route_and_status_with_latency_histograms() {
     assert!(
         text.contains(r#"route="unmatched",status="404""#),
         "unknown paths share one label"
+    );
+    assert!(
+        text.contains(r#"route="/v1/headless/{path}",status="401""#),
+        "every proxied path shares the proxy's label: {text}"
     );
     assert!(text.contains("bff_http_request_duration_seconds_bucket"));
 }
