@@ -78,9 +78,16 @@ async fn every_journey_change_is_delivered_as_a_signed_snapshot_with_increasing_
     assert_eq!(last["borrower"]["journeys"][0]["nextAction"], "VIEW_OFFERS");
     assert_eq!(sb.state(&s.token, &jid).await["status"], "OFFERS_AVAILABLE");
 
-    let deliveries = sb.control("GET", "/__sandbox/deliveries", None).await;
-    let list = deliveries.data()["deliveries"].as_array().unwrap().clone();
-    assert!(list.len() >= 4);
+    // Attempts are logged after the receiver answers: wait for the fourth entry.
+    let list = wait_for("four logged deliveries", || async {
+        let d = sb.control("GET", "/__sandbox/deliveries", None).await;
+        let list = d.data()["deliveries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (list.len() >= 4).then_some(list)
+    })
+    .await;
     assert!(list
         .iter()
         .all(|d| d["outcome"] == "delivered" && d["status"] == 200 && d["attempt"] == 1));
@@ -118,11 +125,17 @@ async fn a_failed_delivery_is_retried_with_the_same_event_id_and_a_fresh_signatu
         assert_signed(g);
     }
     assert_eq!(got[0].body, got[2].body, "same body on every attempt");
-    let deliveries = sb
-        .control("GET", "/__sandbox/deliveries", None)
-        .await
-        .data()["deliveries"]
-        .clone();
+    // The receiver records a request before it answers; the sandbox logs the attempt after the
+    // answer arrives, so wait for the third entry rather than reading the log at once.
+    let deliveries = wait_for("three logged attempts", || async {
+        let d = sb
+            .control("GET", "/__sandbox/deliveries", None)
+            .await
+            .data()["deliveries"]
+            .clone();
+        (d.as_array().map_or(0, Vec::len) >= 3).then_some(d)
+    })
+    .await;
     let outcomes: Vec<_> = deliveries
         .as_array()
         .unwrap()
@@ -201,8 +214,13 @@ async fn webhook_faults_drop_duplicate_and_reorder_deliveries() {
         .as_str()
         .unwrap()
         .to_owned();
-    let deliveries = sb.control("GET", "/__sandbox/deliveries", None).await;
-    assert_eq!(deliveries.data()["deliveries"][0]["outcome"], "dropped");
+    let first = wait_for("the first delivery logged", || async {
+        let d = sb.control("GET", "/__sandbox/deliveries", None).await;
+        let first = d.data()["deliveries"][0].clone();
+        (!first.is_null()).then_some(first)
+    })
+    .await;
+    assert_eq!(first["outcome"], "dropped");
 
     sb.control(
         "POST",
