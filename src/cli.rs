@@ -119,10 +119,13 @@ fn serve() -> ExitCode {
     };
     telemetry::init(&settings.telemetry.format, settings.is_production());
     runtime_block_on(async move {
+        let signals = startup::ShutdownSignals::install().map_err(|e| e.to_string())?;
         let app = startup::Application::build(settings)
             .await
             .map_err(|e| e.to_string())?;
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        app.run_until(signals.recv())
+            .await
+            .map_err(|e| e.to_string())
     })
 }
 
