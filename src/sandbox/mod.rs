@@ -193,34 +193,36 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<SandboxHandle> {
 /// Run until Ctrl-C / SIGTERM, logging the URL.
 pub async fn run_standalone(config: SandboxConfig) -> std::io::Result<()> {
     let webhook = config.webhook_url.clone();
+    // Listen for signals before announcing the server, so none sent after start-up is missed.
+    let shutdown = shutdown_signal()?;
     let handle = start(config).await?;
     let url = handle.base_url();
     tracing::info!(%url, webhook_url = ?webhook, "sandbox upstream listening (not the real Aarthik Labs API)");
     println!("aarthik sandbox listening on {url}");
-    wait_for_shutdown().await;
+    shutdown.await;
     tracing::info!("sandbox stopping");
     drop(handle);
     Ok(())
 }
 
-async fn wait_for_shutdown() {
+/// SIGTERM or SIGINT, registered now; the returned future resolves on the first of them.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
