@@ -6,6 +6,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY config ./config
 COPY tests ./tests
+COPY docs ./docs
+COPY examples ./examples
 RUN cargo build --release --locked --bin aarthik-bff
 
 FROM debian:bookworm-slim
