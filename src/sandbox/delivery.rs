@@ -6,29 +6,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
-use sha2::Sha256;
 
 use super::state::{DeliveryRecord, OutboxItem};
 use super::Sandbox;
 use crate::upstream::contract::{headers, timing};
 use crate::upstream::envelope::now_timestamp;
+use crate::upstream::signature::sign;
 
 /// Idle wait when nothing is scheduled (a notification ends it early).
 const IDLE: Duration = Duration::from_secs(3600);
-
-/// `hex(HMAC-SHA256(secret, timestamp + "." + body))`.
-pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    // HMAC accepts keys of any length, so this cannot fail; fall back to an impossible value.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        return String::new();
-    };
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
 
 pub async fn run(sb: Arc<Sandbox>) {
     let client = match reqwest::Client::builder()

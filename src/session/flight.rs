@@ -8,9 +8,9 @@
 //!    past the one they first saw, then return the winner's token — they never call upstream.
 //! 3. The winner re-reads the record after winning (someone may have finished between its read
 //!    and its win), calls upstream while renewing the lease, and writes back with a
-//!    compare-and-set on the version it read. If its lease was lost and another holder wrote
-//!    first, the CAS fails and it returns that holder's record: a stale holder can never
-//!    overwrite a newer token (the fence number stored in the record says who wrote it).
+//!    compare-and-set on the version it read — the fencing check: if its lease was lost and another
+//!    holder wrote first, the CAS fails and it returns that holder's record, so a stale holder can
+//!    never overwrite a newer token (the lease's fence number is stored in the record for audit).
 //! 4. The upstream refresh call carries an Idempotency-Key derived from (user, record version),
 //!    so two holders that both reach upstream for the same version get one rotation.
 
@@ -107,17 +107,13 @@ impl Inner {
             if !rec.rejected && !self.satisfies(user, rec, want, true) {
                 let mut marked = rec.clone();
                 marked.rejected = true;
-                let ttl = Duration::from_millis(marked.ttl_ms(now_ms()) as u64);
-                let body = serde_json::to_vec(&marked)
-                    .map_err(|e| ApiError::Internal(format!("encode session: {e}")))?;
-                match self.store.put_versioned(&key, Some(*v), &body, ttl).await? {
+                match self.put(&key, Some(*v), &marked).await? {
                     Some(nv) => current = Some((nv, marked)),
                     None => return self.after_lost_race(user).await,
                 }
             }
         }
         self.limit(user).await?;
-        let previous = current.as_ref().map(|(_, r)| r.clone());
         let data = match want {
             Want::Mint {
                 journey_type,
@@ -127,8 +123,8 @@ impl Inner {
                     .await?
             }
             Want::Refresh | Want::ReplaceRejected(_) => {
-                match (&current, &previous) {
-                    (Some((v, _)), Some(rec)) if rec.refresh_usable(now_ms()) => {
+                match &current {
+                    Some((v, rec)) if rec.refresh_usable(now_ms()) => {
                         match self.call_refresh(user, rec, *v, ctx).await? {
                             Some(data) => data,
                             // Dead or expired refresh token: fall back to create-or-resume.
@@ -139,25 +135,30 @@ impl Inner {
                 }
             }
         };
-        let keep_refresh = previous.as_ref().and_then(|r| r.refresh_token.clone());
+        let keep_refresh = current.as_ref().and_then(|(_, r)| r.refresh_token.clone());
         let record = Record::from_upstream(data, &self.cipher, user, lease.fence, keep_refresh)
             .map_err(|e| ApiError::Internal(format!("seal session: {e}")))?;
-        if let Some(prev) = &previous {
-            if prev.fence > lease.fence {
-                // Written by a later lock holder while our lease had lapsed: theirs stands.
-                return self.after_lost_race(user).await;
-            }
-        }
-        let body = serde_json::to_vec(&record)
-            .map_err(|e| ApiError::Internal(format!("encode session: {e}")))?;
-        let ttl = Duration::from_millis(record.ttl_ms(now_ms()) as u64);
+        // The fencing check: the write succeeds only if the record is still the version read
+        // under our lease; if the lease lapsed and a later holder wrote, theirs stands.
         let expected = current.as_ref().map(|(v, _)| *v);
-        match self.store.put_versioned(&key, expected, &body, ttl).await? {
-            Some(_) => {}
-            None => return self.after_lost_race(user).await,
+        if self.put(&key, expected, &record).await?.is_none() {
+            return self.after_lost_race(user).await;
         }
         self.remember_links(user, &record).await;
         self.issue(user, record)
+    }
+
+    /// Compare-and-set the record (TTL from its expiries); `None` when `expected` is stale.
+    async fn put(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        record: &Record,
+    ) -> Result<Option<u64>, ApiError> {
+        let body = serde_json::to_vec(record)
+            .map_err(|e| ApiError::Internal(format!("encode session: {e}")))?;
+        let ttl = Duration::from_millis(record.ttl_ms(now_ms()) as u64);
+        Ok(self.store.put_versioned(key, expected, &body, ttl).await?)
     }
 
     /// Our write-back lost to another holder: hand out what it wrote.

@@ -169,11 +169,6 @@ impl Sessions {
     pub async fn forget(&self, user: &str) -> Result<bool, ApiError> {
         Ok(self.inner.store.delete(&record_key(user)).await?)
     }
-
-    /// The borrowerExternalID this user has upstream (the user id or its pseudonym).
-    pub fn borrower_external_id(&self, user: &str) -> String {
-        crate::auth::jwt::borrower_external_id(&self.inner.cfg.pepper, user)
-    }
 }
 
 pub(crate) fn record_key(user: &str) -> String {

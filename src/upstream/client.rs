@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -203,15 +203,4 @@ impl UpstreamClient {
             UpstreamError::Unavailable(e.to_string())
         }
     }
-}
-
-/// Helper for building a header map from pairs (tests and callers).
-pub fn header_map(pairs: &[(&'static str, &str)]) -> HeaderMap {
-    let mut m = HeaderMap::new();
-    for (k, v) in pairs {
-        if let Ok(v) = HeaderValue::from_str(v) {
-            m.insert(HeaderName::from_static(k), v);
-        }
-    }
-    m
 }

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod contract;
 pub mod envelope;
+pub mod signature;
 pub mod types;
 
 pub use client::{Credential, UpstreamClient, UpstreamRequest, UpstreamResponse};

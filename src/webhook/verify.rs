@@ -9,12 +9,11 @@
 //! - Keys are set up once ([`Verifier::new`]); a check clones the keyed HMAC state, which is the
 //!   cheap part of HMAC set-up.
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
-type HmacSha256 = Hmac<Sha256>;
+use crate::upstream::signature::{hex_mac, HmacSha256};
 
 /// Integer timestamps above this are milliseconds (U8), below it seconds.
 const MILLIS_THRESHOLD: i64 = 1_000_000_000_000;
@@ -50,28 +49,8 @@ impl Verifier {
     }
 }
 
-fn hex_mac(mut mac: HmacSha256, timestamp: &str, body: &[u8]) -> [u8; 64] {
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    let mut out = [0u8; 64];
-    // 32 bytes always fit 64 hex characters.
-    if hex::encode_to_slice(digest, &mut out).is_err() {
-        return [0u8; 64];
-    }
-    out
-}
-
-/// `hex(HMAC-SHA256(secret, timestamp + "." + body))`, the scheme the upstream signs with (and the
-/// one our forwarder re-signs with).
-pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    match HmacSha256::new_from_slice(secret) {
-        Ok(mac) => String::from_utf8_lossy(&hex_mac(mac, timestamp, body)).into_owned(),
-        // HMAC takes keys of any length; unreachable, and an empty string never verifies.
-        Err(_) => String::new(),
-    }
-}
+/// The scheme the upstream signs with (and the one our forwarder re-signs with).
+pub use crate::upstream::signature::sign;
 
 /// Parse `X-AL-Webhook-Timestamp` into Unix milliseconds: an integer (seconds, or milliseconds
 /// when above 10^12) or an RFC 3339 date-time.
