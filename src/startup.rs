@@ -82,10 +82,16 @@ impl Application {
             verifier: crate::auth::Verifier::from_settings(&settings),
             web_sessions: crate::web::WebSessions::new(&settings, Arc::clone(&store)),
             sessions,
-            forwarder: crate::webhook::Forwarder::start(
-                &settings.webhook,
-                settings.webhook_forward_urls(),
+            webhooks: crate::webhook::Receiver::new(
+                &settings,
+                Arc::clone(&store),
+                directory.clone(),
+                crate::webhook::Forwarder::start(
+                    &settings.webhook,
+                    settings.webhook_forward_urls(),
+                ),
             ),
+            ops_tokens: crate::ops::auth::OpsTokens::from_settings(&settings),
             directory,
             store,
             upstream,

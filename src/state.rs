@@ -20,6 +20,8 @@ pub struct AppState {
     pub verifier: Verifier,
     pub sessions: Sessions,
     pub web_sessions: WebSessions,
-    /// Re-signs and forwards stored webhook events (a no-op unless `webhook.forward_urls`).
-    pub forwarder: crate::webhook::Forwarder,
+    /// The webhook receiver (verifier, ingestion, dead letters, forwarding), built once.
+    pub webhooks: crate::webhook::Receiver,
+    /// Digests of the ops bearer tokens, computed once.
+    pub ops_tokens: crate::ops::auth::OpsTokens,
 }

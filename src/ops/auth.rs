@@ -14,6 +14,33 @@ use subtle::{Choice, ConstantTimeEq};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// SHA-256 digests of the configured ops tokens, computed once at start-up.
+pub struct OpsTokens {
+    digests: Vec<[u8; 32]>,
+}
+
+impl OpsTokens {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        OpsTokens {
+            digests: settings
+                .ops_tokens()
+                .iter()
+                .map(|t| Sha256::digest(t.expose_secret().as_bytes()).into())
+                .collect(),
+        }
+    }
+
+    /// Constant time in the token and against every configured token (no early exit).
+    pub fn admits(&self, presented: &str) -> bool {
+        let presented = Sha256::digest(presented.as_bytes());
+        let mut matched = Choice::from(0u8);
+        for expected in &self.digests {
+            matched |= expected[..].ct_eq(&presented[..]);
+        }
+        matched.into()
+    }
+}
+
 /// Proof that the caller presented a valid ops token.
 #[derive(Debug, Clone, Copy)]
 pub struct OpsCaller;
@@ -42,13 +69,8 @@ fn check(req: &HttpRequest) -> Result<OpsCaller, ApiError> {
         })
         .filter(|t| !t.is_empty())
         .ok_or_else(refuse)?;
-    let presented = Sha256::digest(presented.as_bytes());
-    let mut matched = Choice::from(0u8);
-    for token in state.settings.ops_tokens() {
-        let expected = Sha256::digest(token.expose_secret().as_bytes());
-        matched |= expected.ct_eq(&presented);
-    }
-    if bool::from(matched) {
+    let matched = state.ops_tokens.admits(presented);
+    if matched {
         Ok(OpsCaller)
     } else {
         Err(refuse())

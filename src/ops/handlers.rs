@@ -1,4 +1,4 @@
-//! Ops HTTP handlers: parse → [`OpsViews`] / [`Receiver`] → envelope (or SSE).
+//! Ops HTTP handlers: parse → [`OpsViews`] / [`Receiver`](crate::webhook::Receiver) → envelope (or SSE).
 
 use std::collections::HashMap;
 
@@ -10,7 +10,6 @@ use crate::error::{ok, ApiError};
 use crate::middleware::context::PassThrough;
 use crate::state::AppState;
 use crate::store::parse_cursor;
-use crate::webhook::Receiver;
 
 use super::auth::OpsCaller;
 use super::sse;
@@ -92,7 +91,7 @@ pub async fn redrive(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let receipt = Receiver::new(&state).redrive(&path).await?;
+    let receipt = state.webhooks.redrive(&path).await?;
     Ok(ok(json!({
         "id": path.into_inner(),
         "eventID": receipt.event_id,

@@ -1,4 +1,4 @@
-//! `POST /v1/webhooks/aarthik`: read the raw body (bounded), hand it to the [`Receiver`], map the
+//! `POST /v1/webhooks/aarthik`: read the raw body (bounded), hand it to the [`Receiver`](crate::webhook::Receiver), map the
 //! outcome to the envelope.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,7 +7,7 @@ use crate::error::{ok, ApiError};
 use crate::state::AppState;
 
 use super::body::{read_limited, BodyError, MAX_BODY_BYTES};
-use super::receive::{names, DeliveryHeaders, Receiver, WebhookError};
+use super::receive::{names, DeliveryHeaders, WebhookError};
 
 pub async fn receive(
     req: HttpRequest,
@@ -20,9 +20,7 @@ pub async fn receive(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let body = read_limited(payload, declared, MAX_BODY_BYTES).await?;
-    let receipt = Receiver::new(&state)
-        .receive(delivery_headers(&req), body)
-        .await?;
+    let receipt = state.webhooks.receive(delivery_headers(&req), body).await?;
     state.metrics.observe_webhook(receipt.outcome);
     Ok(ok(receipt))
 }

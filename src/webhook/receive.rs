@@ -8,12 +8,14 @@
 //! body's `tenant_id`/`application_id` are checked too).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::state::AppState;
-use crate::store::StoreError;
+use crate::config::Settings;
+use crate::directory::Directory;
+use crate::store::{Store, StoreError};
 
 use super::dead_letter::DeadLetters;
 use super::forward::{ForwardJob, Forwarder};
@@ -87,16 +89,21 @@ fn configured(s: &str) -> Option<String> {
 }
 
 impl Receiver {
-    pub fn new(state: &AppState) -> Self {
-        let s = &state.settings;
+    /// Built once at start-up: secrets parsed and HMAC keys set up a single time.
+    pub fn new(
+        s: &Settings,
+        store: Arc<dyn Store>,
+        directory: Directory,
+        forwarder: Forwarder,
+    ) -> Self {
         Receiver {
             verifier: Verifier::new(&s.webhook_secrets()),
             tolerance_secs: s.webhook.tolerance_secs,
             tenant_id: configured(&s.webhook.tenant_id),
             application_id: configured(&s.webhook.application_id),
-            ingestor: Ingestor::new(state.store.clone(), state.directory.clone(), s),
-            dead_letters: DeadLetters::new(state.store.clone()),
-            forwarder: state.forwarder.clone(),
+            ingestor: Ingestor::new(Arc::clone(&store), directory, s),
+            dead_letters: DeadLetters::new(store),
+            forwarder,
         }
     }
 
