@@ -98,10 +98,14 @@ impl Application {
             metrics: metrics.clone(),
         });
         let app_state = state.clone();
+        let origins = web::Data::new(crate::middleware::cors::AllowedOrigins::from_settings(
+            &settings,
+        ));
         let max_json = settings.server.max_json_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(origins.clone())
                 .app_data(json_config(max_json))
                 .app_data(web::PayloadConfig::new(max_json))
                 .wrap(actix_web::middleware::from_fn(

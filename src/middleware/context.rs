@@ -170,9 +170,8 @@ where
 /// dynamic route), which profiling showed at ~6 % of the proxy's CPU; the proxy scope — the
 /// hottest path — is recognised by its prefix instead.
 fn route_label(req: &ServiceRequest) -> String {
-    use crate::proxy::routes::{ROUTE_LABEL, SCOPE};
-    let path = req.path();
-    if path == SCOPE || path.starts_with(SCOPE) && path.as_bytes().get(SCOPE.len()) == Some(&b'/') {
+    use crate::proxy::routes::{is_proxy_path, ROUTE_LABEL};
+    if is_proxy_path(req.path()) {
         return ROUTE_LABEL.to_owned();
     }
     req.match_pattern()

@@ -13,7 +13,6 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 
 use crate::error::error_envelope;
-use crate::state::AppState;
 
 pub const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 pub const ALLOW_HEADERS: &str = "Content-Type, Idempotency-Key, X-CSRF, X-Correlation-ID, traceparent, Authorization, If-None-Match, If-Match";
@@ -21,15 +20,20 @@ pub const EXPOSE_HEADERS: &str = "X-Correlation-ID, Idempotent-Replayed, Idempot
 /// How long browsers may cache a preflight answer.
 pub const MAX_AGE_SECS: &str = "600";
 
+/// The origins of `web.allowed_origins`, parsed once at start-up and handed to the middleware as
+/// app data.
+#[derive(Debug, Clone, Default)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        AllowedOrigins(settings.allowed_origins())
+    }
+}
+
 fn listed(req: &ServiceRequest, origin: &str) -> bool {
-    req.app_data::<web::Data<AppState>>().is_some_and(|s| {
-        s.settings
-            .web
-            .allowed_origins
-            .split(',')
-            .map(str::trim)
-            .any(|o| !o.is_empty() && o == origin)
-    })
+    req.app_data::<web::Data<AllowedOrigins>>()
+        .is_some_and(|list| list.0.iter().any(|o| o == origin))
 }
 
 fn add_vary(h: &mut header::HeaderMap, value: &'static str) {

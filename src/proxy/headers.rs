@@ -74,7 +74,9 @@ pub fn response_headers(upstream: &HeaderMap) -> Vec<(String, String)> {
     );
     upstream
         .iter()
-        .filter(|(n, _)| PASSED_RESPONSE.contains(&n.as_str()) && !named.contains(&n.to_string()))
+        .filter(|(n, _)| {
+            PASSED_RESPONSE.contains(&n.as_str()) && !named.iter().any(|x| x == n.as_str())
+        })
         .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .collect()
 }

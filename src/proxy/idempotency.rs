@@ -97,9 +97,7 @@ impl Scope {
             .chain_update(b"aarthik-bff upstream idempotency key v1")
             .chain_update(self.digest)
             .finalize();
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&d[..16]);
-        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+        crate::domain::uuid_from_digest(&d)
     }
 }
 

@@ -7,8 +7,7 @@
 use crate::error::ApiError;
 use crate::upstream::contract::paths::HEADLESS_PREFIX;
 
-/// Prefix of the proxy route on our side.
-pub const ROUTE_PREFIX: &str = "/v1/headless/";
+use super::routes::SCOPE;
 
 /// A checked headless path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +32,8 @@ impl HeadlessPath {
     /// `raw_path` is the request path as received (still percent-encoded), `query` the raw query.
     pub fn parse(raw_path: &str, query: &str) -> Result<Self, ApiError> {
         let rest = raw_path
-            .strip_prefix(ROUTE_PREFIX)
+            .strip_prefix(SCOPE)
+            .and_then(|r| r.strip_prefix('/'))
             .ok_or_else(|| ApiError::NotFound("No such headless path.".into()))?;
         let mut segments = Vec::new();
         for raw in rest.split('/') {
@@ -66,7 +66,7 @@ impl HeadlessPath {
         };
         Ok(HeadlessPath {
             upstream: format!("{HEADLESS_PREFIX}/{joined}{query}"),
-            canonical: format!("{ROUTE_PREFIX}{joined}{query}"),
+            canonical: format!("{SCOPE}/{joined}{query}"),
             segments,
         })
     }
@@ -99,11 +99,6 @@ impl HeadlessPath {
             }
         }
         named
-    }
-
-    /// `POST journeys` (create-or-resume).
-    pub fn is_journey_collection(&self) -> bool {
-        self.segments.len() == 1 && self.segments[0].eq_ignore_ascii_case("journeys")
     }
 }
 
@@ -229,9 +224,6 @@ mod tests {
         );
         let p = parse("/v1/headless/aa/sessions/a1/complete").unwrap();
         assert_eq!(p.named().aa_session.as_deref(), Some("a1"));
-        assert!(parse("/v1/headless/journeys")
-            .unwrap()
-            .is_journey_collection());
         assert_eq!(
             parse("/v1/headless/journeys").unwrap().named().journey,
             None

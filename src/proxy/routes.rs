@@ -21,6 +21,12 @@ use crate::upstream::contract::headers as names;
 pub const SCOPE: &str = "/v1/headless";
 pub const ROUTE_LABEL: &str = "/v1/headless/{path}";
 
+/// `/v1/headless` itself or anything below it.
+pub fn is_proxy_path(path: &str) -> bool {
+    path.strip_prefix(SCOPE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // A scope is matched by a plain prefix test, so other requests pay nothing for it; the one
     // resource inside names the route for logs and metrics.

@@ -21,10 +21,7 @@ fn derived_key(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0u8]);
     }
-    let d = h.finalize();
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
-    uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+    crate::domain::uuid_from_digest(&h.finalize())
 }
 
 impl Inner {
