@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use aarthik_bff::config::{self, LoadOptions, Settings};
+use aarthik_bff::sandbox::{self, SandboxConfig, SandboxHandle};
 use aarthik_bff::startup::Application;
 use aarthik_bff::store::{MemoryStore, RedisStore, Store};
+use serde_json::Value;
 
 /// The Redis the suite runs against. `scripts/test.sh` always provides one.
 pub fn redis_url() -> String {
@@ -263,4 +265,45 @@ pub async fn status_and_body(res: reqwest::Response) -> (u16, serde_json::Value)
     let status = res.status().as_u16();
     let body = res.json().await.unwrap_or(serde_json::Value::Null);
     (status, body)
+}
+
+// ---- A BFF in front of a real sandbox (sessions, proxy and web-session tests).
+
+/// A standalone sandbox on a free port (dropping the handle stops it).
+pub async fn start_sandbox(cfg: SandboxConfig) -> SandboxHandle {
+    sandbox::start(SandboxConfig { port: 0, ..cfg })
+        .await
+        .expect("sandbox starts")
+}
+
+/// Options for a BFF pointed at `sb`.
+pub fn options_for(sb: &SandboxHandle) -> LoadOptions {
+    base_options().set("upstream.base_url", sb.base_url())
+}
+
+pub fn jwt(app: &TestApp, sub: &str) -> String {
+    aarthik_bff::auth::token::mint(&app.settings, sub, 600).expect("mint partner jwt")
+}
+
+/// The sandbox's request log entries whose path starts with `prefix`, oldest first.
+pub async fn upstream_log(sb: &SandboxHandle, prefix: &str) -> Vec<Value> {
+    let v: Value = reqwest::get(format!(
+        "{}/__sandbox/requests?limit=10000&path_prefix={prefix}",
+        sb.base_url()
+    ))
+    .await
+    .expect("sandbox log")
+    .json()
+    .await
+    .expect("sandbox log json");
+    v["data"]["requests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub fn count(log: &[Value], method: &str, path: &str) -> usize {
+    log.iter()
+        .filter(|r| r["method"] == method && r["path"] == path)
+        .count()
 }

@@ -10,16 +10,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn prefix_of(options: &aarthik_bff::config::LoadOptions) -> String {
-    options
-        .overrides
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "store.key_prefix")
-        .map(|(_, v)| v.clone())
-        .unwrap()
-}
-
 fn keys_of(v: &Value) -> BTreeSet<String> {
     v.as_object().unwrap().keys().cloned().collect()
 }
@@ -383,9 +373,8 @@ async fn a_verified_but_unusable_body_becomes_one_dead_letter_and_stays_after_a_
 
 #[tokio::test]
 async fn a_redriven_dead_letter_is_stored_once_and_leaves_the_list() {
-    let options = base_options();
-    let prefix = prefix_of(&options);
-    let app = spawn_app_with(options).await;
+    let app = spawn_app_with(base_options()).await;
+    let prefix = app.settings.store.key_prefix.clone();
     // A letter kept by an older release whose parser refused this (now valid) body.
     let event = new_event_id();
     let journey = uuid::Uuid::new_v4().to_string();

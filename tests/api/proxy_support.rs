@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use aarthik_bff::config::LoadOptions;
-use aarthik_bff::sandbox::{self, SandboxConfig, SandboxHandle};
+use aarthik_bff::sandbox::{SandboxConfig, SandboxHandle};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
-use crate::helpers::{base_options, eventually, spawn_app_with, TestApp};
+use crate::helpers::{eventually, spawn_app_with, TestApp};
+pub use crate::helpers::{jwt, options_for, start_sandbox, upstream_log};
 
 pub const HEADLESS: &str = "/api/v1/headless";
 
@@ -29,17 +30,6 @@ pub fn fast_sandbox() -> SandboxConfig {
     }
 }
 
-pub async fn start_sandbox(cfg: SandboxConfig) -> SandboxHandle {
-    sandbox::start(SandboxConfig { port: 0, ..cfg })
-        .await
-        .expect("sandbox starts")
-}
-
-/// Options for a BFF pointed at `sb`.
-pub fn options_for(sb: &SandboxHandle) -> LoadOptions {
-    base_options().set("upstream.base_url", sb.base_url())
-}
-
 pub async fn env() -> Env {
     env_with(fast_sandbox(), |o| o).await
 }
@@ -48,10 +38,6 @@ pub async fn env_with(cfg: SandboxConfig, tweak: impl FnOnce(LoadOptions) -> Loa
     let sb = start_sandbox(cfg).await;
     let app = spawn_app_with(tweak(options_for(&sb))).await;
     Env { app, sb }
-}
-
-pub fn jwt(app: &TestApp, sub: &str) -> String {
-    aarthik_bff::auth::token::mint(&app.settings, sub, 600).expect("mint partner jwt")
 }
 
 /// A fresh partner user id.
@@ -179,29 +165,6 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .find(|v| v.starts_with("__Host-bff_session=") && !v.starts_with("__Host-bff_session=;"))
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
-}
-
-/// The sandbox's request log entries whose path starts with `prefix`, oldest first.
-pub async fn upstream_log(sb: &SandboxHandle, prefix: &str) -> Vec<Value> {
-    let v: Value = reqwest::get(format!(
-        "{}/__sandbox/requests?limit=10000&path_prefix={prefix}",
-        sb.base_url()
-    ))
-    .await
-    .expect("sandbox log")
-    .json()
-    .await
-    .expect("sandbox log json");
-    v["data"]["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-pub fn count(log: &[Value], method: &str, path: &str) -> usize {
-    log.iter()
-        .filter(|r| r["method"] == method && r["path"] == path)
-        .count()
 }
 
 /// POST a control to the sandbox.

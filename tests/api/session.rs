@@ -2,49 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use aarthik_bff::config::LoadOptions;
-use aarthik_bff::sandbox::{self, SandboxConfig, SandboxHandle};
+use aarthik_bff::sandbox::{SandboxConfig, SandboxHandle};
 use serde_json::{json, Value};
 
-use crate::helpers::{base_options, spawn_app_with, TestApp};
-
-/// A standalone sandbox on a free port.
-pub async fn sandbox_with(cfg: SandboxConfig) -> SandboxHandle {
-    sandbox::start(SandboxConfig { port: 0, ..cfg })
-        .await
-        .expect("sandbox starts")
-}
-
-pub fn options_for(sb: &SandboxHandle) -> LoadOptions {
-    base_options().set("upstream.base_url", sb.base_url())
-}
-
-pub fn jwt(app: &TestApp, sub: &str) -> String {
-    aarthik_bff::auth::token::mint(&app.settings, sub, 300).expect("mint partner jwt")
-}
-
-/// The sandbox's request log entries whose path starts with `prefix`.
-pub async fn upstream_requests(sb: &SandboxHandle, prefix: &str) -> Vec<Value> {
-    let v: Value = reqwest::get(format!(
-        "{}/__sandbox/requests?limit=10000&path_prefix={prefix}",
-        sb.base_url()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    v["data"]["requests"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-pub fn count(reqs: &[Value], method: &str, path: &str) -> usize {
-    reqs.iter()
-        .filter(|r| r["method"] == method && r["path"] == path)
-        .count()
-}
+use crate::helpers::{
+    base_options, count, jwt, options_for, spawn_app_with, start_sandbox, upstream_log, TestApp,
+};
 
 const CREATE: &str = "/api/v1/headless/sessions";
 const REFRESH: &str = "/api/v1/headless/sessions/refresh";
@@ -75,7 +38,7 @@ async fn sandbox_accepts(sb: &SandboxHandle, token: &str) -> bool {
 
 #[tokio::test]
 async fn post_session_mints_upstream_once_then_serves_the_stored_session() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
     let t = jwt(&app, "user-mint-1");
     let (s1, b1) = post(&app, "/v1/session", &t).await;
@@ -91,7 +54,7 @@ async fn post_session_mints_upstream_once_then_serves_the_stored_session() {
     let (s2, b2) = post(&app, "/v1/session", &t).await;
     assert_eq!(s2, 200);
     assert_eq!(b2["data"]["sessionToken"], d["sessionToken"]);
-    let reqs = upstream_requests(&sb, CREATE).await;
+    let reqs = upstream_log(&sb, CREATE).await;
     assert_eq!(count(&reqs, "POST", CREATE), 1, "{reqs:?}");
     let r = &reqs[0];
     assert_eq!(r["auth"], "api_key");
@@ -103,7 +66,7 @@ async fn post_session_mints_upstream_once_then_serves_the_stored_session() {
 
 #[tokio::test]
 async fn refresh_hands_out_a_new_valid_token_and_rotates_upstream() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb).set("session.reuse_window_secs", "0")).await;
     let t = jwt(&app, "user-refresh-1");
     let (_, b1) = post(&app, "/v1/session", &t).await;
@@ -114,26 +77,23 @@ async fn refresh_hands_out_a_new_valid_token_and_rotates_upstream() {
     assert_ne!(old, new);
     assert!(!b2.to_string().contains("hrt_"));
     assert!(sandbox_accepts(&sb, new).await);
-    assert_eq!(
-        count(&upstream_requests(&sb, REFRESH).await, "POST", REFRESH),
-        1
-    );
+    assert_eq!(count(&upstream_log(&sb, REFRESH).await, "POST", REFRESH), 1);
 }
 
 #[tokio::test]
 async fn refresh_without_a_stored_session_mints_one() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
     let (s, b) = post(&app, "/v1/session/refresh", &jwt(&app, "user-fresh")).await;
     assert_eq!(s, 200, "{b}");
-    let reqs = upstream_requests(&sb, CREATE).await;
+    let reqs = upstream_log(&sb, CREATE).await;
     assert_eq!(count(&reqs, "POST", CREATE), 1);
     assert_eq!(count(&reqs, "POST", REFRESH), 0);
 }
 
 #[tokio::test]
 async fn a_dead_refresh_token_falls_back_to_create_or_resume() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb).set("session.reuse_window_secs", "0")).await;
     let t = jwt(&app, "user-dead-refresh");
     let (_, b1) = post(&app, "/v1/session", &t).await;
@@ -148,7 +108,7 @@ async fn a_dead_refresh_token_falls_back_to_create_or_resume() {
     let new = b2["data"]["sessionToken"].as_str().unwrap();
     assert_ne!(new, b1["data"]["sessionToken"].as_str().unwrap());
     assert!(sandbox_accepts(&sb, new).await);
-    let reqs = upstream_requests(&sb, CREATE).await;
+    let reqs = upstream_log(&sb, CREATE).await;
     let refreshes: Vec<_> = reqs.iter().filter(|r| r["path"] == REFRESH).collect();
     assert_eq!(refreshes.len(), 1);
     assert_eq!(refreshes[0]["status"], 401);
@@ -161,7 +121,7 @@ async fn a_dead_refresh_token_falls_back_to_create_or_resume() {
 
 #[tokio::test]
 async fn get_session_shows_facts_without_tokens_and_delete_forgets_them() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
     let t = jwt(&app, "user-facts");
     let get = || {
@@ -191,7 +151,7 @@ async fn get_session_shows_facts_without_tokens_and_delete_forgets_them() {
     assert_eq!(get().await.unwrap().status(), 401);
     post(&app, "/v1/session", &t).await;
     assert_eq!(
-        count(&upstream_requests(&sb, CREATE).await, "POST", CREATE),
+        count(&upstream_log(&sb, CREATE).await, "POST", CREATE),
         2,
         "the next call minted anew"
     );
@@ -199,7 +159,7 @@ async fn get_session_shows_facts_without_tokens_and_delete_forgets_them() {
 
 #[tokio::test]
 async fn a_journey_type_in_the_body_reaches_upstream_and_its_journey_is_linked() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
     let t = jwt(&app, "user-journey");
     let r = app
@@ -226,7 +186,7 @@ async fn a_journey_type_in_the_body_reaches_upstream_and_its_journey_is_linked()
 
 #[tokio::test]
 async fn a_malformed_body_is_400_and_calls_nothing_upstream() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
     for body in [r#"{"journeyType":"no spaces"}"#, "{", r#"{"profile":[1]}"#] {
         let r = app
@@ -242,12 +202,12 @@ async fn a_malformed_body_is_400_and_calls_nothing_upstream() {
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], "VALIDATION_ERROR");
     }
-    assert!(upstream_requests(&sb, CREATE).await.is_empty());
+    assert!(upstream_log(&sb, CREATE).await.is_empty());
 }
 
 #[tokio::test]
 async fn tokens_are_encrypted_at_rest() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
     post(&app, "/v1/session", &jwt(&app, "user-at-rest")).await;
     let client = redis::Client::open(crate::helpers::redis_url()).unwrap();
@@ -299,7 +259,7 @@ async fn tokens_are_encrypted_at_rest() {
 
 #[tokio::test]
 async fn fifty_concurrent_refreshes_over_three_instances_make_one_upstream_refresh() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let opts = options_for(&sb)
         .set("session.reuse_window_secs", "1")
         .set("session.upstream_calls_per_minute", "1000");
@@ -337,7 +297,7 @@ async fn fifty_concurrent_refreshes_over_three_instances_make_one_upstream_refre
     let token = tokens.into_iter().next().unwrap();
     assert_ne!(token, old);
     assert!(sandbox_accepts(&sb, &token).await);
-    let reqs = upstream_requests(&sb, CREATE).await;
+    let reqs = upstream_log(&sb, CREATE).await;
     assert_eq!(
         count(&reqs, "POST", REFRESH),
         1,
@@ -349,7 +309,7 @@ async fn fifty_concurrent_refreshes_over_three_instances_make_one_upstream_refre
 
 #[tokio::test]
 async fn the_per_user_budget_of_upstream_calls_answers_429_with_retry_after() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(
         options_for(&sb)
             .set("session.reuse_window_secs", "0")
@@ -384,15 +344,12 @@ async fn the_per_user_budget_of_upstream_calls_answers_429_with_retry_after() {
             .0,
         200
     );
-    assert_eq!(
-        count(&upstream_requests(&sb, CREATE).await, "POST", REFRESH),
-        1
-    );
+    assert_eq!(count(&upstream_log(&sb, CREATE).await, "POST", REFRESH), 1);
 }
 
 #[tokio::test]
 async fn a_secondary_key_is_used_when_upstream_rejects_the_primary() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(
         options_for(&sb)
             .set("upstream.api_key", "sk_old_rotated_out")
@@ -404,14 +361,14 @@ async fn a_secondary_key_is_used_when_upstream_rejects_the_primary() {
     .await;
     let (s, b) = post(&app, "/v1/session", &jwt(&app, "user-rotation")).await;
     assert_eq!(s, 200, "{b}");
-    let reqs = upstream_requests(&sb, CREATE).await;
+    let reqs = upstream_log(&sb, CREATE).await;
     let statuses: Vec<_> = reqs.iter().map(|r| r["status"].as_u64().unwrap()).collect();
     assert_eq!(statuses, vec![401, 200]);
 }
 
 #[tokio::test]
 async fn redis_down_is_503_store_unavailable_and_nothing_reaches_upstream() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(
         options_for(&sb)
             .set("store.redis_url", "redis://127.0.0.1:1")
@@ -421,7 +378,7 @@ async fn redis_down_is_503_store_unavailable_and_nothing_reaches_upstream() {
     let (s, b) = post(&app, "/v1/session", &jwt(&app, "user-no-redis")).await;
     assert_eq!(s, 503, "{b}");
     assert_eq!(b["error"]["code"], "STORE_UNAVAILABLE");
-    assert!(upstream_requests(&sb, CREATE).await.is_empty());
+    assert!(upstream_log(&sb, CREATE).await.is_empty());
 }
 
 #[tokio::test]
@@ -432,7 +389,7 @@ async fn upstream_down_is_502_and_upstream_too_slow_is_504() {
     assert_eq!(b["error"]["code"], "UPSTREAM_UNAVAILABLE");
     assert!(!b.to_string().contains("127.0.0.1"), "{b}");
 
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     reqwest::Client::new()
         .post(format!("{}/__sandbox/faults", sb.base_url()))
         .json(&json!({"latencyMs": 1500}))
@@ -455,7 +412,7 @@ async fn upstream_down_is_502_and_upstream_too_slow_is_504() {
 
 #[tokio::test]
 async fn pseudonyms_hide_the_partner_user_id_from_upstream() {
-    let sb = sandbox_with(SandboxConfig::default()).await;
+    let sb = start_sandbox(SandboxConfig::default()).await;
     let app =
         spawn_app_with(options_for(&sb).set("auth.pseudonym_pepper", "a-pepper-for-tests-only"))
             .await;
@@ -464,7 +421,7 @@ async fn pseudonyms_hide_the_partner_user_id_from_upstream() {
     let ext = b["data"]["borrowerExternalID"].as_str().unwrap().to_owned();
     assert_ne!(ext, "internal-user-42");
     assert_eq!(ext.len(), 64);
-    let log = upstream_requests(&sb, CREATE).await.to_vec();
+    let log = upstream_log(&sb, CREATE).await.to_vec();
     assert!(!serde_json::to_string(&log)
         .unwrap()
         .contains("internal-user-42"));

@@ -400,14 +400,8 @@ async fn an_older_snapshot_after_a_newer_one_never_replaces_it_and_is_marked_sta
 #[tokio::test]
 async fn a_journey_maps_to_the_partner_user_behind_a_pseudonymous_borrower_id() {
     let options = base_options().set("auth.pseudonym_pepper", "a-pepper-for-this-test");
-    let prefix = options
-        .overrides
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "store.key_prefix")
-        .map(|(_, v)| v.clone())
-        .unwrap();
     let app = spawn_app_with(options).await;
+    let prefix = app.settings.store.key_prefix.clone();
     let directory = Directory::new(redis_store(&prefix));
     directory
         .link_borrower("pseudo-abc", "partner-user-42")
@@ -453,14 +447,8 @@ async fn a_journey_maps_to_the_partner_user_behind_a_pseudonymous_borrower_id() 
 #[tokio::test]
 async fn a_journey_already_linked_by_a_session_keeps_that_user() {
     let options = base_options();
-    let prefix = options
-        .overrides
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "store.key_prefix")
-        .map(|(_, v)| v.clone())
-        .unwrap();
     let app = spawn_app_with(options).await;
+    let prefix = app.settings.store.key_prefix.clone();
     let journey = uuid::Uuid::new_v4().to_string();
     Directory::new(redis_store(&prefix))
         .link_journey(&journey, "user-from-session")
