@@ -34,8 +34,10 @@ pub async fn requests(sb: web::Data<Sandbox>, ctx: Ctx, req: HttpRequest) -> Htt
         .collect();
     // The most recent `limit` entries, oldest first.
     let skip = limit.map_or(0, |n| matching.len().saturating_sub(n));
-    let list: Vec<_> = matching.into_iter().skip(skip).collect();
-    ctx.respond(Ok(json!({ "requests": list })))
+    let body = json!({ "requests": matching.into_iter().skip(skip).collect::<Vec<_>>() });
+    // Serialise under the lock, answer without it (the log can hold 10,000 entries).
+    drop(st);
+    ctx.respond(Ok(body))
 }
 
 pub async fn clear_requests(sb: web::Data<Sandbox>, ctx: Ctx) -> HttpResponse {
@@ -45,10 +47,12 @@ pub async fn clear_requests(sb: web::Data<Sandbox>, ctx: Ctx) -> HttpResponse {
 
 pub async fn deliveries(sb: web::Data<Sandbox>, ctx: Ctx) -> HttpResponse {
     let st = sb.lock();
-    let list: Vec<_> = st.deliveries.iter().collect();
-    ctx.respond(Ok(
-        json!({ "deliveries": list, "pending": st.outbox.len() + st.held.len() }),
-    ))
+    let body = json!({
+        "deliveries": st.deliveries.iter().collect::<Vec<_>>(),
+        "pending": st.outbox.len() + st.held.len(),
+    });
+    drop(st);
+    ctx.respond(Ok(body))
 }
 
 fn skip(sb: &Sandbox, body: &[u8]) -> SbResult {

@@ -114,13 +114,8 @@ async fn send(
         &timestamp,
         item.body.as_bytes(),
     );
-    let (tenant, app) = {
-        let st = sb.lock();
-        (
-            st.settings.tenant_id.clone(),
-            st.settings.application_id.clone(),
-        )
-    };
+    // Fixed at start-up: read from the config, not under the state lock on every attempt.
+    let (tenant, app) = (&sb.config.tenant_id, &sb.config.application_id);
     let result = client
         .post(url)
         .header("Content-Type", "application/json")

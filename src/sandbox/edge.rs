@@ -155,7 +155,7 @@ async fn guarded(
         .filter(|v| !v.is_empty())
         .map(str::to_owned);
     let Some(key) = key else {
-        if sb.lock().settings.idempotency_strict {
+        if sb.config.idempotency_strict {
             let e = SbError::new(
                 400,
                 code::IDEMPOTENCY_KEY_REQUIRED,

@@ -28,7 +28,6 @@ pub struct Settings {
     pub refresh_ttl_secs: u64,
     pub webhook_max_attempts: u32,
     pub webhook_first_retry_ms: u64,
-    pub idempotency_strict: bool,
 }
 
 pub struct Borrower {
@@ -212,7 +211,6 @@ impl State {
                 refresh_ttl_secs: config.refresh_ttl_secs,
                 webhook_max_attempts: config.webhook_max_attempts.max(1),
                 webhook_first_retry_ms: config.webhook_first_retry_ms,
-                idempotency_strict: config.idempotency_strict,
             },
             borrowers: HashMap::new(),
             borrower_by_external: HashMap::new(),
