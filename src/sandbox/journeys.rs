@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Map, Value};
 
-use super::reply::{optional_str, parse_body, Ctx, SbError, SbResult};
+use super::reply::{body_object, optional_str, Ctx, SbError, SbResult};
 use super::state::{new_id, Journey, State};
 use super::webhooks::emit;
 use super::Sandbox;
@@ -113,7 +113,7 @@ pub fn view(j: &Journey) -> Value {
 
 fn create(st: &mut State, ctx: &Ctx, body: &[u8]) -> SbResult {
     let borrower = ctx.caller.require_borrower()?.to_owned();
-    let v: Value = parse_body(body)?;
+    let v = body_object(body)?;
     let kind = parse_type(optional_str(&v, "type")?)?;
     let metadata = match v.get("metadata") {
         None | Some(Value::Null) => Value::Object(Map::new()),

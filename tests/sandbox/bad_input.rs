@@ -257,3 +257,15 @@ async fn the_correlation_id_is_echoed_or_generated() {
     assert_eq!(r.body["correlationID"], generated);
     uuid::Uuid::parse_str(generated).unwrap();
 }
+
+#[tokio::test]
+async fn a_journey_body_that_is_not_an_object_is_a_validation_error_and_creates_nothing() {
+    let sb = spawn().await;
+    let s = sb.session("journey-body-1").await;
+    for body in [json!([]), json!(5), json!("PERSONAL_LOAN")] {
+        let r = sb.post(&s.token, "/api/v1/headless/journeys", body).await;
+        assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"));
+    }
+    let list = sb.get(&s.token, "/api/v1/headless/journeys").await;
+    assert_eq!(list.data()["journeys"], json!([]));
+}
