@@ -13,7 +13,6 @@ use super::idempotency::{fingerprint, Claim, Idempotency, IdempotencyKey, Scope,
 use super::ownership::{OwnerCache, Ownership};
 use super::path::HeadlessPath;
 use super::retry::{self, Outbound};
-use super::tokens::{TokenMemo, Tokens};
 use crate::config::ProxySettings;
 use crate::directory::Directory;
 use crate::error::ApiError;
@@ -56,15 +55,12 @@ pub struct Proxy<'a> {
     pub upstream: &'a UpstreamClient,
     pub directory: &'a Directory,
     pub caches: &'a WorkerCaches,
-    /// `session.min_remaining_secs` in ms: a token closer to expiry is not used from memory.
-    pub min_remaining_ms: i64,
 }
 
 /// Per-worker memos (each worker has its own; nothing in them needs sharing).
 #[derive(Default)]
 pub struct WorkerCaches {
     pub owners: OwnerCache,
-    pub tokens: TokenMemo,
 }
 
 fn is_mutating(m: &Method) -> bool {
@@ -85,14 +81,6 @@ impl Proxy<'_> {
             directory: self.directory,
             store: self.store,
             cache: &self.caches.owners,
-        }
-    }
-
-    fn tokens(&self) -> Tokens<'_> {
-        Tokens {
-            sessions: self.sessions,
-            memo: &self.caches.tokens,
-            min_remaining_ms: self.min_remaining_ms,
         }
     }
 
@@ -189,13 +177,17 @@ impl Proxy<'_> {
         ctx: &RequestContext,
     ) -> Result<UpstreamResponse, ApiError> {
         let retries = self.settings.max_retries;
-        let token = self.tokens().current(user, ctx).await?;
+        let token = self.sessions.token_for(user, ctx).await?;
         let res = retry::send(self.upstream, out, &token, ctx, retries).await?;
         if res.status != StatusCode::UNAUTHORIZED {
             return Ok(res);
         }
         tracing::info!("upstream rejected the session token; replacing it");
-        let fresh = self.tokens().replace(user, &token, ctx).await?;
+        let fresh = self
+            .sessions
+            .replace_rejected(user, &token, ctx)
+            .await?
+            .token;
         if !out.repeatable() {
             return Ok(res);
         }

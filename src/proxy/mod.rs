@@ -2,7 +2,8 @@
 //! `/api/v1/headless/*` with the user's borrower session token — so no app ever holds an
 //! upstream token — plus path and header hygiene ([`path`], [`headers`]), ownership of journeys
 //! ([`ownership`]), IETF-style idempotency shared by every instance ([`idempotency`]) and
-//! bounded upstream retries ([`retry`]), with the session token memoised per worker ([`tokens`]). [`forward`] ties them together; [`routes`] is the edge.
+//! bounded upstream retries ([`retry`]); the session token comes from the session capability
+//! (which memoises it in process). [`forward`] ties them together; [`routes`] is the edge.
 //!
 //! Response headers this module adds to mutating calls (also exposed to browsers by CORS):
 //! `Idempotency-Key` (the key in use — the caller's, or the generated one),
@@ -16,7 +17,6 @@ pub mod ownership;
 pub mod path;
 pub mod retry;
 pub mod routes;
-pub mod tokens;
 
 /// `Idempotent-Replayed: true` marks an answer replayed from the idempotency store.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";

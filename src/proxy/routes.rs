@@ -70,7 +70,6 @@ async fn proxy(
         upstream: &state.upstream,
         directory: &state.directory,
         caches: &caches,
-        min_remaining_ms: (state.settings.session.min_remaining_secs * 1000) as i64,
     };
     let inbound = Inbound {
         method,

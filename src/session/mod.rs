@@ -7,6 +7,7 @@
 pub mod cipher;
 mod flight;
 mod limit;
+mod memo;
 pub mod record;
 pub mod routes;
 mod upstream_calls;
@@ -71,6 +72,7 @@ pub struct Sessions {
 
 pub(crate) struct Inner {
     store: Arc<dyn Store>,
+    memo: memo::TokenMemo,
     upstream: UpstreamClient,
     cipher: TokenCipher,
     directory: Directory,
@@ -88,6 +90,7 @@ impl Sessions {
         Ok(Sessions {
             inner: Arc::new(Inner {
                 store,
+                memo: memo::TokenMemo::default(),
                 upstream,
                 cipher: TokenCipher::from_config(&s.encryption_keys)?,
                 directory,
@@ -137,14 +140,22 @@ impl Sessions {
         self.inner.obtain(user, Want::Refresh, ctx).await
     }
 
-    /// A token to call upstream with: the stored one while fresh, else a refreshed one.
-    pub async fn token_for(&self, user: &str, ctx: &RequestContext) -> Result<Issued, ApiError> {
+    /// A token to call upstream with: the one handed out moments ago (memo), else the stored one
+    /// while fresh, else a refreshed one.
+    pub async fn token_for(
+        &self,
+        user: &str,
+        ctx: &RequestContext,
+    ) -> Result<SecretString, ApiError> {
+        if let Some(token) = self.inner.memo.get(user, self.inner.cfg.min_remaining_ms) {
+            return Ok(token);
+        }
         if let Some((_, rec)) = self.inner.load(user).await? {
             if rec.is_fresh(now_ms(), self.inner.cfg.min_remaining_ms) {
-                return self.inner.issue(user, rec);
+                return Ok(self.inner.issue(user, rec)?.token);
             }
         }
-        self.inner.obtain(user, Want::Refresh, ctx).await
+        Ok(self.inner.obtain(user, Want::Refresh, ctx).await?.token)
     }
 
     /// Upstream answered 401 to `rejected`: mark it dead and get another.
@@ -154,6 +165,7 @@ impl Sessions {
         rejected: &SecretString,
         ctx: &RequestContext,
     ) -> Result<Issued, ApiError> {
+        self.inner.memo.forget(user, rejected);
         let fp = record::token_fingerprint(rejected);
         self.inner
             .obtain(user, Want::ReplaceRejected(fp), ctx)
@@ -167,6 +179,7 @@ impl Sessions {
 
     /// Forget the stored tokens (logout). True when there was a session.
     pub async fn forget(&self, user: &str) -> Result<bool, ApiError> {
+        self.inner.memo.remove(user);
         Ok(self.inner.store.delete(&record_key(user)).await?)
     }
 }
@@ -199,6 +212,9 @@ impl Inner {
             .cipher
             .open(&record.session_token, user)
             .map_err(|e| ApiError::Internal(format!("session token does not open: {e}")))?;
-        Ok(Issued { record, token })
+        let issued = Issued { record, token };
+        // Every token handed out on this instance is the one the memo remembers.
+        self.memo.put(user, &issued);
+        Ok(issued)
     }
 }

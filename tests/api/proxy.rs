@@ -433,3 +433,33 @@ async fn chunked_put(
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn after_logout_the_next_proxied_call_on_the_instance_does_not_reuse_the_old_token() {
+    let e = env().await;
+    let user = new_user();
+    let c = Client::bearer(&e.app, &user);
+    assert_eq!(
+        c.call("GET", "/v1/headless/journeys", None).await.status,
+        200
+    );
+    let r = e
+        .app
+        .client
+        .delete(e.app.url("/v1/session"))
+        .bearer_auth(jwt(&e.app, &user))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        c.call("GET", "/v1/headless/journeys", None).await.status,
+        200
+    );
+    let log = upstream_log(&e.sb, "/api/v1/headless/sessions").await;
+    assert_eq!(
+        crate::helpers::count(&log, "POST", "/api/v1/headless/sessions"),
+        2,
+        "the call after logout minted a new session instead of using the remembered token"
+    );
+}
