@@ -39,10 +39,10 @@ fi
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --all-targets -- -D warnings
-echo "==> cargo test --locked"
-cargo test --locked --no-run
+echo "==> cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "==> cargo test --locked --workspace (every crate)"
+cargo test --locked --workspace --no-run
 # Running (not building) the tests is bounded in time: a hung test fails the run instead of CI.
 timeout --kill-after=10 "${TEST_TIMEOUT_SECS:-1200}" \
-  cargo test --locked -- --test-threads="${TEST_THREADS:-4}"
+  cargo test --locked --workspace -- --test-threads="${TEST_THREADS:-4}"

@@ -3,10 +3,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use secrecy::SecretString;
 
 use crate::config::{self, LoadOptions};
-use crate::{auth, sandbox, startup, telemetry};
+use crate::{auth, startup, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,19 +23,20 @@ pub enum Command {
     /// Run the BFF (the default).
     Serve,
     /// Run the upstream simulator on its own.
+    #[cfg(feature = "embedded-sandbox")]
     Sandbox {
         #[arg(long, env = "SANDBOX_PORT", default_value_t = 9090)]
         port: u16,
         #[arg(long, env = "SANDBOX_HOST", default_value = "127.0.0.1")]
         host: String,
         /// The sk_* key the sandbox accepts.
-        #[arg(long, env = "SANDBOX_API_KEY", default_value = config::dev::API_KEY, hide_default_value = true)]
+        #[arg(long, env = "SANDBOX_API_KEY", default_value = aarthik_sandbox::dev::API_KEY, hide_default_value = true)]
         api_key: String,
         /// Where journey.snapshot webhooks are delivered (none when unset).
         #[arg(long, env = "SANDBOX_WEBHOOK_URL")]
         webhook_url: Option<String>,
         /// Webhook signing secret.
-        #[arg(long, env = "SANDBOX_WEBHOOK_SECRET", default_value = config::dev::WEBHOOK_SECRET, hide_default_value = true)]
+        #[arg(long, env = "SANDBOX_WEBHOOK_SECRET", default_value = aarthik_sandbox::dev::WEBHOOK_SECRET, hide_default_value = true)]
         webhook_secret: String,
         /// Delay before simulated lenders answer, in milliseconds.
         #[arg(long, env = "SANDBOX_OFFER_DELAY_MS")]
@@ -75,6 +75,7 @@ pub fn run() -> ExitCode {
                 Err(e) => fail(&e.to_string()),
             }
         }
+        #[cfg(feature = "embedded-sandbox")]
         Command::Sandbox {
             port,
             host,
@@ -86,12 +87,12 @@ pub fn run() -> ExitCode {
             refresh_ttl_secs,
         } => {
             telemetry::init("auto", false);
-            let mut cfg = sandbox::SandboxConfig {
+            let mut cfg = aarthik_sandbox::SandboxConfig {
                 host,
                 port,
-                api_key: SecretString::from(api_key),
+                api_key: secrecy::SecretString::from(api_key),
                 webhook_url: webhook_url.filter(|u| !u.is_empty()),
-                webhook_secret: SecretString::from(webhook_secret),
+                webhook_secret: secrecy::SecretString::from(webhook_secret),
                 ..Default::default()
             };
             if let Some(v) = offer_delay_ms {
@@ -104,7 +105,7 @@ pub fn run() -> ExitCode {
                 cfg.refresh_ttl_secs = v;
             }
             runtime_block_on(async move {
-                sandbox::run_standalone(cfg)
+                aarthik_sandbox::run_standalone(cfg)
                     .await
                     .map_err(|e| e.to_string())
             })

@@ -333,6 +333,12 @@ impl Settings {
                 "must be 1-64 characters",
             ));
         }
+        if self.embedded_upstream() && !cfg!(feature = "embedded-sandbox") {
+            return Err(ConfigError::new(
+                "upstream.base_url",
+                "\"embedded\" is not available: this binary was built without the embedded sandbox (feature `embedded-sandbox`); set the upstream's URL",
+            ));
+        }
         if !self.embedded_upstream() {
             let parsed = url::Url::parse(&self.upstream.base_url).map_err(|e| {
                 ConfigError::new(

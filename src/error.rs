@@ -5,7 +5,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::middleware::context;
-use crate::upstream::envelope::Envelope;
+use aarthik_contract::envelope::Envelope;
 
 /// Marks a response this service wrote in the envelope (the error safety net leaves it alone).
 #[derive(Debug, Clone, Copy)]

@@ -1,5 +1,6 @@
 //! aarthik-bff: the partner-side backend-for-frontend for the Aarthik Labs headless lending API,
-//! plus a faithful sandbox of that upstream. See README.md and ../shared/DESIGN.md.
+//! run with the upstream simulator (the `aarthik-sandbox` crate) behind the default feature
+//! `embedded-sandbox`. `docs/architecture.md` maps the modules and the direction of imports.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -7,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod directory;
 pub mod domain;
+pub mod embedded;
 pub mod error;
 pub mod health;
 pub mod metrics;
@@ -15,7 +17,6 @@ pub mod openapi;
 pub mod ops;
 pub mod proxy;
 pub mod routes;
-pub mod sandbox;
 pub mod session;
 pub mod startup;
 pub mod state;
@@ -24,3 +25,7 @@ pub mod telemetry;
 pub mod upstream;
 pub mod web;
 pub mod webhook;
+
+/// The upstream simulator (present with the default feature `embedded-sandbox`).
+#[cfg(feature = "embedded-sandbox")]
+pub use aarthik_sandbox as sandbox;

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpServer};
-use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
+use crate::embedded::{self, EmbeddedUpstream};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::middleware::RequestContextMiddleware;
 use crate::state::AppState;
-use crate::{sandbox, store, upstream};
+use crate::{store, upstream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -36,7 +36,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-    _sandbox: Option<sandbox::SandboxHandle>,
+    _embedded: Option<EmbeddedUpstream>,
 }
 
 impl Application {
@@ -54,7 +54,9 @@ impl Application {
             );
         }
         let (base_url, sandbox_handle) = if settings.embedded_upstream() {
-            let handle = start_embedded_sandbox(&settings, port).await?;
+            let handle = embedded::start(&settings, port)
+                .await
+                .map_err(StartupError::Sandbox)?;
             tracing::warn!(url = %handle.base_url(), "embedded sandbox upstream started (not the real Aarthik Labs API)");
             (handle.base_url(), Some(handle))
         } else {
@@ -133,7 +135,7 @@ impl Application {
             port,
             server: server.run(),
             state,
-            _sandbox: sandbox_handle,
+            _embedded: sandbox_handle,
         })
     }
 
@@ -206,28 +208,6 @@ impl ShutdownSignals {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-}
-
-async fn start_embedded_sandbox(
-    settings: &Settings,
-    bff_port: u16,
-) -> Result<sandbox::SandboxHandle, StartupError> {
-    let webhook_secret = settings
-        .webhook_secrets()
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| SecretString::from(String::new()));
-    let config = sandbox::SandboxConfig {
-        host: "127.0.0.1".into(),
-        port: 0,
-        api_key: SecretString::from(settings.upstream.api_key.expose_secret().to_owned()),
-        webhook_url: Some(format!("http://127.0.0.1:{bff_port}/v1/webhooks/aarthik")),
-        webhook_secret,
-        ..Default::default()
-    };
-    sandbox::start(config)
-        .await
-        .map_err(|e| StartupError::Sandbox(e.to_string()))
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -21,7 +21,7 @@ use tracing::Instrument;
 use crate::domain::{CorrelationId, TraceParent};
 use crate::error::{code_for_status, error_envelope, Enveloped};
 use crate::metrics::Metrics;
-use crate::upstream::contract::headers;
+use aarthik_contract::headers;
 
 tokio::task_local! {
     static CORRELATION: String;

@@ -13,9 +13,9 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 use tokio::time::Instant;
 
-use crate::upstream::contract::webhook::EVENT_TYPE_SNAPSHOT;
 use crate::webhook::feed::Feed;
 use crate::webhook::records::FeedItem;
+use aarthik_contract::webhook::EVENT_TYPE_SNAPSHOT;
 
 pub const POLL: Duration = Duration::from_millis(250);
 pub const KEEP_ALIVE: Duration = Duration::from_secs(5);

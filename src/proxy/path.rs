@@ -5,7 +5,7 @@
 //! Also names the journey, offer and AA-session ids the path refers to, for the ownership check.
 
 use crate::error::ApiError;
-use crate::upstream::contract::paths::HEADLESS_PREFIX;
+use aarthik_contract::paths::HEADLESS_PREFIX;
 
 use super::routes::SCOPE;
 

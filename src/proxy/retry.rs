@@ -13,10 +13,10 @@ use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 
 use crate::middleware::RequestContext;
-use crate::upstream::contract::headers;
 use crate::upstream::{
     Credential, UpstreamClient, UpstreamError, UpstreamRequest, UpstreamResponse,
 };
+use aarthik_contract::headers;
 
 /// First backoff; doubled per attempt.
 const BASE_BACKOFF: Duration = Duration::from_millis(100);

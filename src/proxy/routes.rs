@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::middleware::{PassThrough, RequestContext};
 use crate::state::AppState;
-use crate::upstream::contract::headers as names;
+use aarthik_contract::headers as names;
 
 /// The proxy's mount point, and the route label its calls carry in logs and metrics.
 pub const SCOPE: &str = "/v1/headless";

@@ -10,9 +10,9 @@ use super::record::Record;
 use super::Inner;
 use crate::error::ApiError;
 use crate::middleware::RequestContext;
-use crate::upstream::contract::paths;
 use crate::upstream::types::{CreateSessionRequest, RefreshSessionRequest, SessionData};
 use crate::upstream::{Credential, UpstreamRequest, UpstreamResponse};
+use aarthik_contract::paths;
 
 /// A UUID-shaped key derived from the parts, so a retry of the same operation reuses it.
 fn derived_key(parts: &[&str]) -> String {

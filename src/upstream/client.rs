@@ -11,11 +11,11 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
-use super::contract::headers;
-use super::envelope::Envelope;
 use super::UpstreamError;
 use crate::metrics::Metrics;
 use crate::middleware::RequestContext;
+use aarthik_contract::headers;
+use aarthik_contract::Envelope;
 
 /// Which credential a call carries.
 #[derive(Clone, Copy)]

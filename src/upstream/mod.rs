@@ -1,9 +1,7 @@
-//! The Aarthik Labs upstream: the shared contract table, envelope types and the HTTP client.
+//! The Aarthik Labs upstream client: typed session payloads and the HTTP client. The vocabulary
+//! (paths, headers, envelope, enums) is the `aarthik-contract` crate's.
 
 pub mod client;
-pub mod contract;
-pub mod envelope;
-pub mod signature;
 pub mod types;
 
 pub use client::{Credential, UpstreamClient, UpstreamRequest, UpstreamResponse};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::store::{Store, StoreError};
-use crate::upstream::envelope::now_timestamp;
+use aarthik_contract::envelope::now_timestamp;
 
 use super::records::{from_json, keys, to_json, DeadLetter, DEAD_LETTER_RETENTION};
 

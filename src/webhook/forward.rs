@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::WebhookSettings;
-use crate::upstream::contract::headers;
+use aarthik_contract::headers;
 
 use super::verify::sign;
 

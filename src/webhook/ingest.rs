@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::directory::{Directory, Link};
 use crate::store::{Store, StoreError, StreamTrim};
-use crate::upstream::envelope::now_timestamp;
+use aarthik_contract::envelope::now_timestamp;
 
 use super::dedupe::{Claim, Dedupe};
 use super::feed::Feed;

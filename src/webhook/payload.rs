@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::upstream::contract::webhook::EVENT_TYPE_SNAPSHOT;
+use aarthik_contract::webhook::EVENT_TYPE_SNAPSHOT;
 
 /// One journey named by a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]

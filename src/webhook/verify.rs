@@ -13,7 +13,7 @@ use hmac::Mac;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::{Choice, ConstantTimeEq};
 
-use crate::upstream::signature::{hex_mac, HmacSha256};
+use aarthik_contract::signature::{hex_mac, HmacSha256};
 
 /// Integer timestamps above this are milliseconds (U8), below it seconds.
 const MILLIS_THRESHOLD: i64 = 1_000_000_000_000;
@@ -50,7 +50,7 @@ impl Verifier {
 }
 
 /// The scheme the upstream signs with (and the one our forwarder re-signs with).
-pub use crate::upstream::signature::sign;
+pub use aarthik_contract::signature::sign;
 
 /// Parse `X-AL-Webhook-Timestamp` into Unix milliseconds: an integer (seconds, or milliseconds
 /// when above 10^12) or an RFC 3339 date-time.

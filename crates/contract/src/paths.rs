@@ -1,0 +1,70 @@
+//! Path templates of the upstream. `{name}` marks a segment; [`fill`] substitutes them.
+//! Every path is built from [`HEADLESS_PREFIX`] or written out in full once, here.
+
+/// Prefix of every borrower-scoped headless path.
+pub const HEADLESS_PREFIX: &str = "/api/v1/headless";
+/// Create or resume a borrower session (KEY). Documented.
+pub const SESSIONS: &str = "/api/v1/headless/sessions";
+/// Rotate a refresh token (KEY). [SANDBOX CHOICE] U1; the client's path is configurable.
+pub const SESSIONS_REFRESH: &str = "/api/v1/headless/sessions/refresh";
+pub const JOURNEYS: &str = "/api/v1/headless/journeys";
+pub const JOURNEY: &str = "/api/v1/headless/journeys/{journeyID}";
+pub const JOURNEY_STATE: &str = "/api/v1/headless/journeys/{journeyID}/state";
+pub const PROFILE: &str = "/api/v1/headless/profile";
+pub const PROFILE_SUBMIT: &str = "/api/v1/headless/profile/submit";
+pub const JOURNEY_PROFILE: &str = "/api/v1/headless/journeys/{journeyID}/profile";
+pub const JOURNEY_PROFILE_SUBMIT: &str = "/api/v1/headless/journeys/{journeyID}/profile/submit";
+pub const JOURNEY_OFFERS: &str = "/api/v1/headless/journeys/{journeyID}/offers";
+pub const OFFER_PROCEED: &str = "/api/v1/headless/offers/{offerID}/proceed";
+pub const OFFER_REJECT: &str = "/api/v1/headless/offers/{offerID}/reject";
+pub const OFFER_STEPS: &str = "/api/v1/headless/offers/{offerID}/steps";
+pub const JOURNEY_OFFER_STEPS: &str =
+    "/api/v1/headless/journeys/{journeyID}/offers/{offerID}/steps";
+pub const OFFER_STEP: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}";
+pub const OFFER_STEP_SUBMIT: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}/submit";
+pub const OFFER_STEP_COMPLETE: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}/complete";
+pub const AA_SESSIONS: &str = "/api/v1/headless/journeys/{journeyID}/aa/sessions";
+pub const AA_SESSION: &str = "/api/v1/headless/aa/sessions/{aaSessionID}";
+pub const AA_SESSION_COMPLETE: &str = "/api/v1/headless/aa/sessions/{aaSessionID}/complete";
+pub const AA_SESSION_RECONCILE: &str = "/api/v1/headless/aa/sessions/{aaSessionID}/reconcile";
+pub const LOAN: &str = "/api/v1/headless/journeys/{journeyID}/loan";
+pub const FORECLOSURE: &str = "/api/v1/headless/journeys/{journeyID}/post-disbursal/foreclosure";
+pub const PRE_PART_PAYMENT: &str =
+    "/api/v1/headless/journeys/{journeyID}/post-disbursal/pre-part-payment";
+pub const MISSED_EMI: &str = "/api/v1/headless/journeys/{journeyID}/post-disbursal/missed-emi";
+pub const STATUS_REFRESH: &str =
+    "/api/v1/headless/journeys/{journeyID}/post-disbursal/status-refresh";
+pub const WEBHOOK_CONFIGURATION: &str =
+    "/api/tenants/{tenantID}/applications/{applicationID}/webhooks/configuration";
+pub const WEBHOOK_SUBSCRIBE: &str =
+    "/api/tenants/{tenantID}/applications/{applicationID}/webhooks/subscribe";
+pub const WEBHOOK_UNSUBSCRIBE: &str =
+    "/api/tenants/{tenantID}/applications/{applicationID}/webhooks/unsubscribe";
+
+/// Substitute `{name}` segments of a template. Values are percent-encoded as path segments.
+pub fn fill(template: &str, params: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in params {
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
+        out = out.replace(&format!("{{{name}}}"), &encoded.replace('+', "%20"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_substitutes_and_encodes_segments() {
+        assert_eq!(
+            fill(JOURNEY_STATE, &[("journeyID", "abc")]),
+            "/api/v1/headless/journeys/abc/state"
+        );
+        assert_eq!(
+            fill(OFFER_STEP, &[("offerID", "o/1"), ("stepID", "s 2")]),
+            "/api/v1/headless/offers/o%2F1/steps/s%202"
+        );
+    }
+}

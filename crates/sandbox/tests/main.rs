@@ -1,0 +1,12 @@
+//! Sandbox tests over HTTP: each test starts its own sandbox on port 0 and talks to it
+//! with reqwest only; webhooks go to a tiny receiver started by the test.
+
+mod bad_input;
+mod controls;
+mod helpers;
+mod idempotency;
+mod journey;
+mod servicing;
+mod sessions;
+mod steps;
+mod webhooks;
