@@ -55,6 +55,19 @@ pub enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
     },
+    /// Check the configured upstream before going live: one line per check, non-zero exit when a
+    /// required check fails. Never prints a secret.
+    Doctor {
+        /// Print one JSON document instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// Also send a signed `bff.doctor.ping` delivery to this webhook receiver URL.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// `borrowerExternalID` of the probe borrower (so no real borrower is touched).
+        #[arg(long, default_value = "aarthik-bff-doctor")]
+        borrower_id: String,
+    },
 }
 
 /// Parse arguments and run. Start-up failures print one line and exit non-zero.
@@ -62,6 +75,11 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
+        Command::Doctor {
+            json,
+            webhook,
+            borrower_id,
+        } => crate::doctor::cli::run(json, webhook, borrower_id),
         Command::Token { sub, ttl } => {
             let settings = match config::load(LoadOptions::from_process_env()) {
                 Ok(s) => s,

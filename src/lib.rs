@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod directory;
+pub mod doctor;
 pub mod domain;
 pub mod embedded;
 pub mod error;

@@ -10,3 +10,5 @@ pub const WEBHOOK_TENANT_ID: &str = "X-AL-Tenant-ID";
 pub const WEBHOOK_APPLICATION_ID: &str = "X-AL-Application-ID";
 pub const WEBHOOK_TIMESTAMP: &str = "X-AL-Webhook-Timestamp";
 pub const WEBHOOK_SIGNATURE: &str = "X-AL-Webhook-Signature";
+/// Optional contract pin: a date such as `2026-03-05`.
+pub const API_VERSION: &str = "X-AL-API-Version";

@@ -97,6 +97,8 @@ pub mod error_code {
 /// Webhook event vocabulary (§5).
 pub mod webhook {
     pub const EVENT_TYPE_SNAPSHOT: &str = "journey.snapshot";
+    /// A test delivery sent by `aarthik-bff doctor --webhook`: acknowledged, never stored.
+    pub const EVENT_TYPE_DOCTOR_PING: &str = "bff.doctor.ping";
     pub const SCHEMA_VERSION: &str = "1.0.0";
     pub const ISSUER_SOURCE: &str = "credit-api";
     pub const EVENT_ID_PREFIX: &str = "evt_";
