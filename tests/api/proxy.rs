@@ -3,8 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app_with;
-use crate::proxy_support::*;
+use crate::helpers::*;
 
 #[tokio::test]
 async fn a_whole_borrower_journey_runs_through_the_proxy_with_a_partner_jwt() {
@@ -141,7 +140,7 @@ async fn a_journey_of_another_user_is_404_without_any_upstream_call() {
     owner
         .call("POST", "/v1/headless/profile/submit", Some(json!({})))
         .await;
-    await_status(&owner, &jid, "OFFERS_AVAILABLE").await;
+    await_journey_status(&owner, &jid, "OFFERS_AVAILABLE").await;
     let r = owner
         .call("GET", &format!("/v1/headless/journeys/{jid}/offers"), None)
         .await;
@@ -184,6 +183,80 @@ async fn an_oversized_body_is_413_before_anything_reaches_upstream() {
     let status = chunked_put(&e.app, &c, "/v1/headless/profile", 8, 512).await;
     assert_eq!(status, 413);
     assert!(upstream_log(&e.sb, "/").await.is_empty());
+}
+
+#[tokio::test]
+async fn the_query_string_is_passed_through_unchanged() {
+    let e = env().await;
+    let c = Client::bearer(&e.app, &new_user());
+    let r = c
+        .call("GET", "/v1/headless/journeys?status=ANY&x=%20y", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let log = upstream_log(&e.sb, "/api/v1/headless/journeys").await;
+    assert_eq!(log.last().unwrap()["query"], "status=ANY&x=%20y");
+}
+
+/// PUT `chunks` chunks of `size` bytes with `Transfer-Encoding: chunked` over a raw socket (no
+/// Content-Length), and return the response status.
+async fn chunked_put(app: &TestApp, c: &Client, path: &str, chunks: usize, size: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Auth::Bearer(token) = &c.auth else {
+        panic!("bearer client expected")
+    };
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Idempotency-Key: chunked-1\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..chunks {
+        let chunk = format!("{size:x}\r\n{}\r\n", "a".repeat(size));
+        if s.write_all(chunk.as_bytes()).await.is_err() {
+            break; // the server may answer and close before we are done
+        }
+    }
+    let _ = s.write_all(b"0\r\n\r\n").await;
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut buf)).await;
+    let text = String::from_utf8_lossy(&buf);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn after_logout_the_next_proxied_call_on_the_instance_does_not_reuse_the_old_token() {
+    let e = env().await;
+    let user = new_user();
+    let c = Client::bearer(&e.app, &user);
+    assert_eq!(
+        c.call("GET", "/v1/headless/journeys", None).await.status,
+        200
+    );
+    let r = e
+        .app
+        .client
+        .delete(e.app.url("/v1/session"))
+        .bearer_auth(jwt(&e.app, &user))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        c.call("GET", "/v1/headless/journeys", None).await.status,
+        200
+    );
+    let log = upstream_log(&e.sb, "/api/v1/headless/sessions").await;
+    assert_eq!(
+        count(&log, "POST", "/api/v1/headless/sessions"),
+        2,
+        "the call after logout minted a new session instead of using the remembered token"
+    );
 }
 
 #[tokio::test]
@@ -248,10 +321,9 @@ async fn upstream_down_is_502() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let app = spawn_app_with(
-        crate::helpers::base_options().set("upstream.base_url", format!("http://127.0.0.1:{port}")),
-    )
-    .await;
+    let app =
+        spawn_app_with(base_options().set("upstream.base_url", format!("http://127.0.0.1:{port}")))
+            .await;
     let c = Client::bearer(&app, &new_user());
     let r = c.call("GET", "/v1/headless/journeys", None).await;
     assert_eq!(r.status, 502, "{}", r.raw);
@@ -265,7 +337,7 @@ async fn upstream_down_is_502() {
         200
     );
     drop(sb);
-    let gone = crate::helpers::eventually(10, || async {
+    let gone = eventually(10, || async {
         c.call("GET", "/v1/headless/journeys", None).await.status == 502
     })
     .await;
@@ -382,84 +454,4 @@ async fn transient_upstream_failures_are_retried_within_the_bound() {
     let r = c.call("GET", "/v1/headless/journeys", None).await;
     assert_eq!(r.status, 503, "{}", r.raw);
     assert_eq!(upstream_log(&e.sb, path).await.len() - before, 3);
-}
-
-#[tokio::test]
-async fn the_query_string_is_passed_through_unchanged() {
-    let e = env().await;
-    let c = Client::bearer(&e.app, &new_user());
-    let r = c
-        .call("GET", "/v1/headless/journeys?status=ANY&x=%20y", None)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.raw);
-    let log = upstream_log(&e.sb, "/api/v1/headless/journeys").await;
-    assert_eq!(log.last().unwrap()["query"], "status=ANY&x=%20y");
-}
-
-/// PUT `chunks` chunks of `size` bytes with `Transfer-Encoding: chunked` over a raw socket (no
-/// Content-Length), and return the response status.
-async fn chunked_put(
-    app: &crate::helpers::TestApp,
-    c: &Client,
-    path: &str,
-    chunks: usize,
-    size: usize,
-) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Auth::Bearer(token) = &c.auth else {
-        panic!("bearer client expected")
-    };
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
-        .await
-        .unwrap();
-    let head = format!(
-        "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
-         Idempotency-Key: chunked-1\r\nContent-Type: application/json\r\n\
-         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(head.as_bytes()).await.unwrap();
-    for _ in 0..chunks {
-        let chunk = format!("{size:x}\r\n{}\r\n", "a".repeat(size));
-        if s.write_all(chunk.as_bytes()).await.is_err() {
-            break; // the server may answer and close before we are done
-        }
-    }
-    let _ = s.write_all(b"0\r\n\r\n").await;
-    let mut buf = Vec::new();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut buf)).await;
-    let text = String::from_utf8_lossy(&buf);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
-}
-
-#[tokio::test]
-async fn after_logout_the_next_proxied_call_on_the_instance_does_not_reuse_the_old_token() {
-    let e = env().await;
-    let user = new_user();
-    let c = Client::bearer(&e.app, &user);
-    assert_eq!(
-        c.call("GET", "/v1/headless/journeys", None).await.status,
-        200
-    );
-    let r = e
-        .app
-        .client
-        .delete(e.app.url("/v1/session"))
-        .bearer_auth(jwt(&e.app, &user))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        c.call("GET", "/v1/headless/journeys", None).await.status,
-        200
-    );
-    let log = upstream_log(&e.sb, "/api/v1/headless/sessions").await;
-    assert_eq!(
-        crate::helpers::count(&log, "POST", "/api/v1/headless/sessions"),
-        2,
-        "the call after logout minted a new session instead of using the remembered token"
-    );
 }
