@@ -77,7 +77,7 @@ fn token_prints_a_verifiable_hs256_jwt() {
     validation.set_required_spec_claims(&["exp", "sub"]);
     let data = jsonwebtoken::decode::<serde_json::Value>(
         &token,
-        &jsonwebtoken::DecodingKey::from_secret(aarthik_bff::config::dev::HS256_SECRET.as_bytes()),
+        &jsonwebtoken::DecodingKey::from_secret(crate::helpers::dev::HS256_SECRET.as_bytes()),
         &validation,
     )
     .expect("valid token");

@@ -1,8 +1,8 @@
 //! Liveness, readiness and metrics.
 
-use crate::helpers::{base_options, spawn_app_with};
+use crate::helpers::{base_options, spawn_app_with, LoadOptions};
 
-fn offline_upstream() -> aarthik_bff::config::LoadOptions {
+fn offline_upstream() -> LoadOptions {
     base_options().set("upstream.base_url", "http://127.0.0.1:9")
 }
 

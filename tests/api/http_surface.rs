@@ -1,6 +1,6 @@
 //! The envelope and the correlation id on framework-level answers.
 
-use crate::helpers::{base_options, spawn_app_with, TestApp};
+use crate::helpers::{base_options, mint_jwt, spawn_app_with, TestApp};
 
 async fn app() -> TestApp {
     spawn_app_with(base_options().set("upstream.base_url", "http://127.0.0.1:9")).await
@@ -134,7 +134,7 @@ async fn a_body_over_the_limit_is_413_in_the_envelope_and_malformed_json_is_400(
             .set("server.max_json_bytes", "1024"),
     )
     .await;
-    let jwt = aarthik_bff::auth::token::mint(&app.settings, "u-big", 60).unwrap();
+    let jwt = mint_jwt(&app.settings, "u-big", 60);
     let r = app
         .client
         .post(app.url("/v1/session"))

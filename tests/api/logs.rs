@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::helpers::{dev, load_settings, mint_jwt, repo_options};
+
 struct Child(std::process::Child);
 
 impl Drop for Child {
@@ -69,14 +71,8 @@ async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let base = format!("http://127.0.0.1:{port}");
-    let settings = aarthik_bff::config::load(aarthik_bff::config::LoadOptions {
-        env: None,
-        config_dir: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")),
-        read_env_vars: false,
-        overrides: Vec::new(),
-    })
-    .unwrap();
-    let jwt = aarthik_bff::auth::token::mint(&settings, "log-user", 120).unwrap();
+    let settings = load_settings(repo_options(None));
+    let jwt = mint_jwt(&settings, "log-user", 120);
     let http = reqwest::Client::new();
     let session: serde_json::Value = http
         .post(format!("{base}/v1/session"))
@@ -131,9 +127,9 @@ async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
         jwt.as_str(),
         "hst_",
         "hrt_",
-        aarthik_bff::config::dev::API_KEY,
-        aarthik_bff::config::dev::WEBHOOK_SECRET,
-        aarthik_bff::config::dev::HS256_SECRET,
+        dev::API_KEY,
+        dev::WEBHOOK_SECRET,
+        dev::HS256_SECRET,
         "Bearer ",
     ] {
         assert!(

@@ -1,5 +1,6 @@
 //! Black-box tests: one binary, one module per capability. They start the real `Application` on
 //! port 0 against a real Redis (`REDIS_URL`, each test its own key prefix) and the real sandbox.
+//! Shared set-up is in `helpers/`; `TEST_LOG=1` shows the service's logs.
 
 mod cli;
 mod health;
@@ -9,9 +10,16 @@ mod logs;
 mod ops;
 mod proxy;
 mod proxy_idempotency;
-mod proxy_support;
+mod proxy_upstream_failures;
 mod session;
 mod session_auth;
+mod session_failures;
 mod store;
 mod web_session;
-mod webhooks;
+mod webhook_dead_letters;
+mod webhook_dedupe;
+mod webhook_end_to_end;
+mod webhook_forwarding;
+mod webhook_ordering;
+mod webhook_user_mapping;
+mod webhook_verify;

@@ -1,22 +1,11 @@
-//! The ops API: bearer-token access, the journey and user views, feed pages, the SSE stream with
-//! resumption, and dead letters with redrive.
+//! The ops API: bearer-token access, the journey and user views, feed pages, and the SSE stream
+//! with resumption (dead letters are in `webhook_dead_letters`).
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aarthik_bff::webhook::dead_letter::DeadLetters;
-use aarthik_bff::webhook::records::DeadLetter;
 use serde_json::Value;
 
 use crate::helpers::*;
-
-fn keys_of(v: &Value) -> BTreeSet<String> {
-    v.as_object().unwrap().keys().cloned().collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|s| s.to_string()).collect()
-}
 
 const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v1/ops/journeys/j-1"),
@@ -67,7 +56,7 @@ async fn every_ops_endpoint_refuses_a_missing_or_wrong_token() {
 
 #[tokio::test]
 async fn the_journey_view_has_the_documented_shape_and_unknown_journeys_are_404() {
-    let app = spawn_app_with(base_options()).await;
+    let app = spawn_app().await;
     let journey = uuid::Uuid::new_v4().to_string();
     let event = new_event_id();
     app.post_webhook(&snapshot_body(
@@ -81,7 +70,7 @@ async fn the_journey_view_has_the_documented_shape_and_unknown_journeys_are_404(
     let view = app.ops_data(&format!("/v1/ops/journeys/{journey}")).await;
     assert_eq!(
         keys_of(&view),
-        set(&[
+        key_set(&[
             "journeyID",
             "userID",
             "borrowerExternalID",
@@ -104,7 +93,7 @@ async fn the_journey_view_has_the_documented_shape_and_unknown_journeys_are_404(
     let item = &view["events"][0];
     assert_eq!(
         keys_of(item),
-        set(&[
+        key_set(&[
             "cursor",
             "eventID",
             "journeyID",
@@ -126,7 +115,7 @@ async fn the_journey_view_has_the_documented_shape_and_unknown_journeys_are_404(
 
 #[tokio::test]
 async fn a_users_journeys_carry_their_latest_status() {
-    let app = spawn_app_with(base_options()).await;
+    let app = spawn_app().await;
     let (j1, j2) = (
         uuid::Uuid::new_v4().to_string(),
         uuid::Uuid::new_v4().to_string(),
@@ -165,7 +154,7 @@ async fn a_users_journeys_carry_their_latest_status() {
         .unwrap();
     assert_eq!(
         keys_of(first),
-        set(&["journeyID", "status", "nextAction", "sequence", "updatedAt"])
+        key_set(&["journeyID", "status", "nextAction", "sequence", "updatedAt"])
     );
     assert_eq!(
         (first["status"].as_str(), first["sequence"].as_u64()),
@@ -177,7 +166,7 @@ async fn a_users_journeys_carry_their_latest_status() {
 
 #[tokio::test]
 async fn the_feed_pages_oldest_first_and_resumes_strictly_after_a_cursor() {
-    let app = spawn_app_with(base_options()).await;
+    let app = spawn_app().await;
     let mut events = Vec::new();
     for i in 0..5u64 {
         let e = new_event_id();
@@ -262,7 +251,7 @@ async fn read_frames(
 
 #[tokio::test]
 async fn the_event_stream_resumes_after_last_event_id_and_then_follows_live() {
-    let app = spawn_app_with(base_options()).await;
+    let app = spawn_app().await;
     let mut ids = Vec::new();
     for i in 0..3u64 {
         let e = new_event_id();
@@ -323,106 +312,4 @@ async fn the_event_stream_resumes_after_last_event_id_and_then_follows_live() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 400);
-}
-
-#[tokio::test]
-async fn a_verified_but_unusable_body_becomes_one_dead_letter_and_stays_after_a_failed_redrive() {
-    let app = spawn_app_with(base_options()).await;
-    let bad = r#"{"event_id":"evt_bad_1","event_type":"journey.snapshot","hello":"world"}"#;
-    for _ in 0..2 {
-        let (status, body) = status_and_body(app.post_webhook(bad).await).await;
-        assert_eq!(status, 400, "{body}");
-        assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
-    }
-    // Unsigned junk is refused and never kept.
-    let res = app.post_webhook_raw("garbage", &[]).await;
-    assert_eq!(res.status().as_u16(), 401);
-
-    let data = app.ops_data("/v1/ops/dead-letters").await;
-    let letters = data["deadLetters"].as_array().unwrap();
-    assert_eq!(
-        letters.len(),
-        1,
-        "retries of one body make one letter: {data}"
-    );
-    let letter = &letters[0];
-    assert_eq!(
-        keys_of(letter),
-        set(&["id", "receivedAt", "reason", "headers", "body"])
-    );
-    assert_eq!(letter["body"], bad);
-    assert_eq!(letter["headers"]["x-al-event-id"], "evt_bad_1");
-    assert!(letter["headers"].get("x-al-webhook-signature").is_none());
-    assert!(
-        letter["reason"].as_str().unwrap().contains("tenant_id"),
-        "{letter}"
-    );
-
-    let id = letter["id"].as_str().unwrap();
-    let res = app
-        .client
-        .post(app.url(&format!("/v1/ops/dead-letters/{id}/redrive")))
-        .bearer_auth(DEV_OPS_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 400);
-    let data = app.ops_data("/v1/ops/dead-letters").await;
-    assert_eq!(data["deadLetters"].as_array().unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn a_redriven_dead_letter_is_stored_once_and_leaves_the_list() {
-    let app = spawn_app_with(base_options()).await;
-    let prefix = app.settings.store.key_prefix.clone();
-    // A letter kept by an older release whose parser refused this (now valid) body.
-    let event = new_event_id();
-    let journey = uuid::Uuid::new_v4().to_string();
-    let body = snapshot_body(&event, &journey, 3, "OFFERS_AVAILABLE", "user-dl");
-    let letter = DeadLetter {
-        id: "letter-1".into(),
-        received_at: "2026-01-01T00:00:00.000Z".into(),
-        reason: "older parser".into(),
-        headers: [("x-al-event-id".to_owned(), event.clone())]
-            .into_iter()
-            .collect(),
-        body: body.clone(),
-        resolved_at: None,
-    };
-    DeadLetters::new(redis_store(&prefix))
-        .put(&letter)
-        .await
-        .unwrap();
-    let listed = app.ops_data("/v1/ops/dead-letters").await;
-    assert_eq!(listed["deadLetters"][0]["id"], "letter-1");
-
-    let redrive = |app: &TestApp| {
-        app.client
-            .post(app.url("/v1/ops/dead-letters/letter-1/redrive"))
-            .bearer_auth(DEV_OPS_TOKEN)
-            .send()
-    };
-    let (status, env) = status_and_body(redrive(&app).await.unwrap()).await;
-    assert_eq!(status, 200, "{env}");
-    assert_eq!(env["data"]["outcome"], "stored");
-    assert_eq!(env["data"]["eventID"], event.as_str());
-    let view = app.ops_data(&format!("/v1/ops/journeys/{journey}")).await;
-    assert_eq!(view["status"], "OFFERS_AVAILABLE");
-    let listed = app.ops_data("/v1/ops/dead-letters").await;
-    assert_eq!(listed["deadLetters"], serde_json::json!([]));
-    let (status, env) = status_and_body(redrive(&app).await.unwrap()).await;
-    assert_eq!(
-        (status, env["error"]["code"].as_str()),
-        (404, Some("NOT_FOUND"))
-    );
-    // The upstream's own (late) delivery of the same event is now a duplicate.
-    let (_, env) = status_and_body(app.post_webhook(&body).await).await;
-    assert_eq!(env["data"]["outcome"], "duplicate");
-    let feed = app.ops_feed().await;
-    assert_eq!(
-        feed.iter()
-            .filter(|e| e["eventID"] == event.as_str())
-            .count(),
-        1
-    );
 }

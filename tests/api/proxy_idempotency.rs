@@ -2,8 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{base_options, eventually, spawn_app_with};
-use crate::proxy_support::*;
+use crate::helpers::*;
 
 const JOURNEYS: &str = "/api/v1/headless/journeys";
 
@@ -244,11 +243,7 @@ async fn a_timed_out_call_releases_its_key_and_the_retry_is_one_operation_upstre
     })
     .await;
     assert!(finished);
-    reqwest::Client::new()
-        .delete(format!("{}/__sandbox/faults", e.sb.base_url()))
-        .send()
-        .await
-        .unwrap();
+    control_delete(&e.sb, "/__sandbox/faults").await;
 
     let r = c
         .call_keyed(

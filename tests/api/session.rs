@@ -2,27 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use aarthik_bff::sandbox::{SandboxConfig, SandboxHandle};
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    base_options, count, jwt, options_for, spawn_app_with, start_sandbox, upstream_log, TestApp,
-};
-
-const CREATE: &str = "/api/v1/headless/sessions";
-const REFRESH: &str = "/api/v1/headless/sessions/refresh";
-
-pub async fn post(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-    let r = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::*;
 
 /// Is this upstream session token accepted by the sandbox?
 async fn sandbox_accepts(sb: &SandboxHandle, token: &str) -> bool {
@@ -41,7 +23,7 @@ async fn post_session_mints_upstream_once_then_serves_the_stored_session() {
     let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
     let t = jwt(&app, "user-mint-1");
-    let (s1, b1) = post(&app, "/v1/session", &t).await;
+    let (s1, b1) = post_as(&app, "/v1/session", &t).await;
     assert_eq!(s1, 200, "{b1}");
     let d = &b1["data"];
     assert_eq!(d["borrowerExternalID"], "user-mint-1");
@@ -51,11 +33,11 @@ async fn post_session_mints_upstream_once_then_serves_the_stored_session() {
         !b1.to_string().contains("hrt_") && d.get("refreshToken").is_none(),
         "never the refresh token: {b1}"
     );
-    let (s2, b2) = post(&app, "/v1/session", &t).await;
+    let (s2, b2) = post_as(&app, "/v1/session", &t).await;
     assert_eq!(s2, 200);
     assert_eq!(b2["data"]["sessionToken"], d["sessionToken"]);
-    let reqs = upstream_log(&sb, CREATE).await;
-    assert_eq!(count(&reqs, "POST", CREATE), 1, "{reqs:?}");
+    let reqs = upstream_log(&sb, UPSTREAM_SESSIONS).await;
+    assert_eq!(count(&reqs, "POST", UPSTREAM_SESSIONS), 1, "{reqs:?}");
     let r = &reqs[0];
     assert_eq!(r["auth"], "api_key");
     assert!(r["headers"]["idempotency-key"].is_string());
@@ -69,26 +51,33 @@ async fn refresh_hands_out_a_new_valid_token_and_rotates_upstream() {
     let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb).set("session.reuse_window_secs", "0")).await;
     let t = jwt(&app, "user-refresh-1");
-    let (_, b1) = post(&app, "/v1/session", &t).await;
-    let (s, b2) = post(&app, "/v1/session/refresh", &t).await;
+    let (_, b1) = post_as(&app, "/v1/session", &t).await;
+    let (s, b2) = post_as(&app, "/v1/session/refresh", &t).await;
     assert_eq!(s, 200, "{b2}");
     let old = b1["data"]["sessionToken"].as_str().unwrap();
     let new = b2["data"]["sessionToken"].as_str().unwrap();
     assert_ne!(old, new);
     assert!(!b2.to_string().contains("hrt_"));
     assert!(sandbox_accepts(&sb, new).await);
-    assert_eq!(count(&upstream_log(&sb, REFRESH).await, "POST", REFRESH), 1);
+    assert_eq!(
+        count(
+            &upstream_log(&sb, UPSTREAM_REFRESH).await,
+            "POST",
+            UPSTREAM_REFRESH
+        ),
+        1
+    );
 }
 
 #[tokio::test]
 async fn refresh_without_a_stored_session_mints_one() {
     let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
-    let (s, b) = post(&app, "/v1/session/refresh", &jwt(&app, "user-fresh")).await;
+    let (s, b) = post_as(&app, "/v1/session/refresh", &jwt(&app, "user-fresh")).await;
     assert_eq!(s, 200, "{b}");
-    let reqs = upstream_log(&sb, CREATE).await;
-    assert_eq!(count(&reqs, "POST", CREATE), 1);
-    assert_eq!(count(&reqs, "POST", REFRESH), 0);
+    let reqs = upstream_log(&sb, UPSTREAM_SESSIONS).await;
+    assert_eq!(count(&reqs, "POST", UPSTREAM_SESSIONS), 1);
+    assert_eq!(count(&reqs, "POST", UPSTREAM_REFRESH), 0);
 }
 
 #[tokio::test]
@@ -96,24 +85,22 @@ async fn a_dead_refresh_token_falls_back_to_create_or_resume() {
     let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb).set("session.reuse_window_secs", "0")).await;
     let t = jwt(&app, "user-dead-refresh");
-    let (_, b1) = post(&app, "/v1/session", &t).await;
-    reqwest::Client::new()
-        .post(format!("{}/__sandbox/tokens/expire", sb.base_url()))
-        .json(&json!({"refresh": true}))
-        .send()
-        .await
-        .unwrap();
-    let (s, b2) = post(&app, "/v1/session/refresh", &t).await;
+    let (_, b1) = post_as(&app, "/v1/session", &t).await;
+    control(&sb, "/__sandbox/tokens/expire", json!({"refresh": true})).await;
+    let (s, b2) = post_as(&app, "/v1/session/refresh", &t).await;
     assert_eq!(s, 200, "{b2}");
     let new = b2["data"]["sessionToken"].as_str().unwrap();
     assert_ne!(new, b1["data"]["sessionToken"].as_str().unwrap());
     assert!(sandbox_accepts(&sb, new).await);
-    let reqs = upstream_log(&sb, CREATE).await;
-    let refreshes: Vec<_> = reqs.iter().filter(|r| r["path"] == REFRESH).collect();
+    let reqs = upstream_log(&sb, UPSTREAM_SESSIONS).await;
+    let refreshes: Vec<_> = reqs
+        .iter()
+        .filter(|r| r["path"] == UPSTREAM_REFRESH)
+        .collect();
     assert_eq!(refreshes.len(), 1);
     assert_eq!(refreshes[0]["status"], 401);
     assert_eq!(
-        count(&reqs, "POST", CREATE),
+        count(&reqs, "POST", UPSTREAM_SESSIONS),
         2,
         "minted again after the dead refresh"
     );
@@ -132,7 +119,7 @@ async fn get_session_shows_facts_without_tokens_and_delete_forgets_them() {
     };
     let r = get().await.unwrap();
     assert_eq!(r.status(), 401, "no session yet");
-    let (_, minted) = post(&app, "/v1/session", &t).await;
+    let (_, minted) = post_as(&app, "/v1/session", &t).await;
     let r = get().await.unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
@@ -149,9 +136,13 @@ async fn get_session_shows_facts_without_tokens_and_delete_forgets_them() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(get().await.unwrap().status(), 401);
-    post(&app, "/v1/session", &t).await;
+    post_as(&app, "/v1/session", &t).await;
     assert_eq!(
-        count(&upstream_log(&sb, CREATE).await, "POST", CREATE),
+        count(
+            &upstream_log(&sb, UPSTREAM_SESSIONS).await,
+            "POST",
+            UPSTREAM_SESSIONS
+        ),
         2,
         "the next call minted anew"
     );
@@ -176,8 +167,8 @@ async fn a_journey_type_in_the_body_reaches_upstream_and_its_journey_is_linked()
         .as_str()
         .expect("an active journey")
         .to_owned();
-    let store = crate::helpers::redis_store(&app.settings.store.key_prefix);
-    let dir = aarthik_bff::directory::Directory::new(store);
+    let store = redis_store(&app.key_prefix());
+    let dir = Directory::new(store);
     assert_eq!(
         dir.owner_of(&journey).await.unwrap().as_deref(),
         Some("user-journey")
@@ -202,18 +193,18 @@ async fn a_malformed_body_is_400_and_calls_nothing_upstream() {
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], "VALIDATION_ERROR");
     }
-    assert!(upstream_log(&sb, CREATE).await.is_empty());
+    assert!(upstream_log(&sb, UPSTREAM_SESSIONS).await.is_empty());
 }
 
 #[tokio::test]
 async fn tokens_are_encrypted_at_rest() {
     let sb = start_sandbox(SandboxConfig::default()).await;
     let app = spawn_app_with(options_for(&sb)).await;
-    post(&app, "/v1/session", &jwt(&app, "user-at-rest")).await;
-    let client = redis::Client::open(crate::helpers::redis_url()).unwrap();
+    post_as(&app, "/v1/session", &jwt(&app, "user-at-rest")).await;
+    let client = redis::Client::open(redis_url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}*", app.settings.store.key_prefix))
+        .arg(format!("{}*", app.key_prefix()))
         .query_async(&mut conn)
         .await
         .unwrap();
@@ -264,25 +255,21 @@ async fn fifty_concurrent_refreshes_over_three_instances_make_one_upstream_refre
         .set("session.reuse_window_secs", "1")
         .set("session.upstream_calls_per_minute", "1000");
     let a = spawn_app_with(opts.clone()).await;
-    let prefix = a.settings.store.key_prefix.clone();
+    let prefix = a.key_prefix();
     let b = spawn_app_with(opts.clone().set("store.key_prefix", prefix.clone())).await;
     let c = spawn_app_with(opts.set("store.key_prefix", prefix)).await;
     let t = jwt(&a, "user-storm");
-    let (_, minted) = post(&a, "/v1/session", &t).await;
+    let (_, minted) = post_as(&a, "/v1/session", &t).await;
     let old = minted["data"]["sessionToken"].as_str().unwrap().to_owned();
     // Let the just-minted token age past the reuse window, so the storm must refresh.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    reqwest::Client::new()
-        .delete(format!("{}/__sandbox/requests", sb.base_url()))
-        .send()
-        .await
-        .unwrap();
+    control_delete(&sb, "/__sandbox/requests").await;
     let apps = [&a, &b, &c];
     let started = Instant::now();
     let calls = (0..50).map(|i| {
         let app = apps[i % 3];
         let t = t.clone();
-        async move { post(app, "/v1/session/refresh", &t).await }
+        async move { post_as(app, "/v1/session/refresh", &t).await }
     });
     let results = futures_util::future::join_all(calls).await;
     let elapsed = started.elapsed();
@@ -297,117 +284,14 @@ async fn fifty_concurrent_refreshes_over_three_instances_make_one_upstream_refre
     let token = tokens.into_iter().next().unwrap();
     assert_ne!(token, old);
     assert!(sandbox_accepts(&sb, &token).await);
-    let reqs = upstream_log(&sb, CREATE).await;
+    let reqs = upstream_log(&sb, UPSTREAM_SESSIONS).await;
     assert_eq!(
-        count(&reqs, "POST", REFRESH),
+        count(&reqs, "POST", UPSTREAM_REFRESH),
         1,
         "exactly one upstream refresh"
     );
-    assert_eq!(count(&reqs, "POST", CREATE), 0);
+    assert_eq!(count(&reqs, "POST", UPSTREAM_SESSIONS), 0);
     println!("50-way refresh storm over 3 instances: {elapsed:?}");
-}
-
-#[tokio::test]
-async fn the_per_user_budget_of_upstream_calls_answers_429_with_retry_after() {
-    let sb = start_sandbox(SandboxConfig::default()).await;
-    let app = spawn_app_with(
-        options_for(&sb)
-            .set("session.reuse_window_secs", "0")
-            .set("session.upstream_calls_per_minute", "2"),
-    )
-    .await;
-    let t = jwt(&app, "user-limited");
-    assert_eq!(post(&app, "/v1/session", &t).await.0, 200);
-    assert_eq!(post(&app, "/v1/session/refresh", &t).await.0, 200);
-    let r = app
-        .client
-        .post(app.url("/v1/session/refresh"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 429);
-    let retry: u64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry));
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(v["error"]["code"], "RATE_LIMITED");
-    // A fresh-cache hit does not count and still works.
-    assert_eq!(post(&app, "/v1/session", &t).await.0, 200);
-    // Another user has a budget of their own.
-    assert_eq!(
-        post(&app, "/v1/session", &jwt(&app, "someone-else"))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(count(&upstream_log(&sb, CREATE).await, "POST", REFRESH), 1);
-}
-
-#[tokio::test]
-async fn a_secondary_key_is_used_when_upstream_rejects_the_primary() {
-    let sb = start_sandbox(SandboxConfig::default()).await;
-    let app = spawn_app_with(
-        options_for(&sb)
-            .set("upstream.api_key", "sk_old_rotated_out")
-            .set(
-                "upstream.secondary_api_key",
-                aarthik_bff::config::dev::API_KEY,
-            ),
-    )
-    .await;
-    let (s, b) = post(&app, "/v1/session", &jwt(&app, "user-rotation")).await;
-    assert_eq!(s, 200, "{b}");
-    let reqs = upstream_log(&sb, CREATE).await;
-    let statuses: Vec<_> = reqs.iter().map(|r| r["status"].as_u64().unwrap()).collect();
-    assert_eq!(statuses, vec![401, 200]);
-}
-
-#[tokio::test]
-async fn redis_down_is_503_store_unavailable_and_nothing_reaches_upstream() {
-    let sb = start_sandbox(SandboxConfig::default()).await;
-    let app = spawn_app_with(
-        options_for(&sb)
-            .set("store.redis_url", "redis://127.0.0.1:1")
-            .set("store.connect_timeout_ms", "200"),
-    )
-    .await;
-    let (s, b) = post(&app, "/v1/session", &jwt(&app, "user-no-redis")).await;
-    assert_eq!(s, 503, "{b}");
-    assert_eq!(b["error"]["code"], "STORE_UNAVAILABLE");
-    assert!(upstream_log(&sb, CREATE).await.is_empty());
-}
-
-#[tokio::test]
-async fn upstream_down_is_502_and_upstream_too_slow_is_504() {
-    let down = spawn_app_with(base_options().set("upstream.base_url", "http://127.0.0.1:9")).await;
-    let (s, b) = post(&down, "/v1/session", &jwt(&down, "user-down")).await;
-    assert_eq!(s, 502, "{b}");
-    assert_eq!(b["error"]["code"], "UPSTREAM_UNAVAILABLE");
-    assert!(!b.to_string().contains("127.0.0.1"), "{b}");
-
-    let sb = start_sandbox(SandboxConfig::default()).await;
-    reqwest::Client::new()
-        .post(format!("{}/__sandbox/faults", sb.base_url()))
-        .json(&json!({"latencyMs": 1500}))
-        .send()
-        .await
-        .unwrap();
-    let slow = spawn_app_with(options_for(&sb).set("upstream.timeout_ms", "300")).await;
-    let (s, b) = post(&slow, "/v1/session", &jwt(&slow, "user-slow")).await;
-    assert_eq!(s, 504, "{b}");
-    assert_eq!(b["error"]["code"], "UPSTREAM_TIMEOUT");
-    let r = slow
-        .client
-        .get(slow.url("/v1/session"))
-        .bearer_auth(jwt(&slow, "user-slow"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401, "no half-written record");
 }
 
 #[tokio::test]
@@ -416,17 +300,17 @@ async fn pseudonyms_hide_the_partner_user_id_from_upstream() {
     let app =
         spawn_app_with(options_for(&sb).set("auth.pseudonym_pepper", "a-pepper-for-tests-only"))
             .await;
-    let (s, b) = post(&app, "/v1/session", &jwt(&app, "internal-user-42")).await;
+    let (s, b) = post_as(&app, "/v1/session", &jwt(&app, "internal-user-42")).await;
     assert_eq!(s, 200);
     let ext = b["data"]["borrowerExternalID"].as_str().unwrap().to_owned();
     assert_ne!(ext, "internal-user-42");
     assert_eq!(ext.len(), 64);
-    let log = upstream_log(&sb, CREATE).await.to_vec();
+    let log = upstream_log(&sb, UPSTREAM_SESSIONS).await.to_vec();
     assert!(!serde_json::to_string(&log)
         .unwrap()
         .contains("internal-user-42"));
-    let store = crate::helpers::redis_store(&app.settings.store.key_prefix);
-    let dir = aarthik_bff::directory::Directory::new(store);
+    let store = redis_store(&app.key_prefix());
+    let dir = Directory::new(store);
     assert_eq!(
         dir.user_for_borrower(&ext).await.unwrap().as_deref(),
         Some("internal-user-42"),

@@ -7,7 +7,9 @@ use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::helpers::{base_options, spawn_app_with, TestApp};
+use crate::helpers::{
+    base_options, dev, eventually, mint_jwt, spawn_app_with, LoadOptions, TestApp,
+};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -60,14 +62,14 @@ async fn accepted(app: &TestApp, token: &str) -> bool {
         .contains("No borrower session")
 }
 
-fn offline() -> aarthik_bff::config::LoadOptions {
+fn offline() -> LoadOptions {
     base_options().set("upstream.base_url", "http://127.0.0.1:9")
 }
 
 #[tokio::test]
 async fn hs256_tokens_are_verified_and_attacks_are_401() {
     let app = spawn_app_with(offline().set("auth.audience", "bff-tests")).await;
-    let secret = aarthik_bff::config::dev::HS256_SECRET;
+    let secret = dev::HS256_SECRET;
     let good = json!({"sub": "u1", "exp": now() + 60, "aud": "bff-tests"});
     assert!(accepted(&app, &hs(secret, good.clone())).await);
 
@@ -151,11 +153,7 @@ async fn jwks_keys_verify_rs256_and_es256_and_hs256_is_refused_when_only_jwks_is
         "key of another algorithm"
     );
     assert!(
-        !accepted(
-            &app,
-            &hs(aarthik_bff::config::dev::HS256_SECRET, claims.clone())
-        )
-        .await,
+        !accepted(&app, &hs(dev::HS256_SECRET, claims.clone())).await,
         "HS256 refused when no secret is configured"
     );
     // HS/RS confusion: an HS256 token whose "secret" is the published RSA public key material.
@@ -189,14 +187,14 @@ async fn a_changed_jwks_file_is_picked_up_without_restart() {
     );
     assert!(!accepted(&app, &token).await, "no keys yet");
     std::fs::copy(fixture("test-jwks.json"), &path).unwrap();
-    let picked_up = crate::helpers::eventually(5, || async { accepted(&app, &token).await }).await;
+    let picked_up = eventually(5, || async { accepted(&app, &token).await }).await;
     assert!(picked_up, "the new key is used without a restart");
 }
 
 #[tokio::test]
 async fn a_web_session_cookie_cannot_obtain_session_tokens() {
     let app = spawn_app_with(offline()).await;
-    let token = aarthik_bff::auth::token::mint(&app.settings, "web-user", 60).unwrap();
+    let token = mint_jwt(&app.settings, "web-user", 60);
     let r = app
         .client
         .post(app.url("/v1/web/session"))

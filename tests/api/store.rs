@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aarthik_bff::store::{Lease, Store, StoreError, StreamTrim};
-
-use crate::helpers::{memory_store, redis_store, unique_prefix};
+use crate::helpers::{
+    memory_store, redis_store, unique_prefix, Lease, RedisStore, Store, StoreError, StreamTrim,
+};
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -279,7 +279,7 @@ async fn concurrent_set_nx_has_exactly_one_winner(s: Arc<dyn Store>) {
 
 #[tokio::test]
 async fn an_unreachable_redis_is_a_typed_unavailable_error() {
-    let s = aarthik_bff::store::RedisStore::new(
+    let s = RedisStore::new(
         "redis://127.0.0.1:1",
         &unique_prefix(),
         Duration::from_millis(200),

@@ -3,8 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::eventually;
-use crate::proxy_support::*;
+use crate::helpers::*;
 
 const PARTNER_ORIGIN: &str = "https://app.partner.example";
 

@@ -1,184 +1,10 @@
-//! Shared by the proxy, idempotency and web-session tests: a BFF in front of its own sandbox,
-//! callers in bearer or cookie mode, the sandbox's request log, and the borrower journey walk.
+//! Driving a borrower journey: the one complete profile, waiting for a journey status, the whole
+//! walk through the proxy (profile, offers, steps, disbursal), and `Borrower`, which drives the
+//! first steps straight against the sandbox so that its webhooks reach the BFF.
 
-#![allow(dead_code)]
-
-use std::time::Duration;
-
-use aarthik_bff::config::LoadOptions;
-use aarthik_bff::sandbox::{SandboxConfig, SandboxHandle};
-use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, spawn_app_with, TestApp};
-pub use crate::helpers::{jwt, options_for, start_sandbox, upstream_log};
-
-pub const HEADLESS: &str = "/api/v1/headless";
-
-/// A BFF and the sandbox it talks to (dropping it stops the sandbox).
-pub struct Env {
-    pub app: TestApp,
-    pub sb: SandboxHandle,
-}
-
-/// A sandbox whose lenders (and disbursal) answer after 150 ms.
-pub fn fast_sandbox() -> SandboxConfig {
-    SandboxConfig {
-        port: 0,
-        offer_delay_ms: 150,
-        ..Default::default()
-    }
-}
-
-pub async fn env() -> Env {
-    env_with(fast_sandbox(), |o| o).await
-}
-
-pub async fn env_with(cfg: SandboxConfig, tweak: impl FnOnce(LoadOptions) -> LoadOptions) -> Env {
-    let sb = start_sandbox(cfg).await;
-    let app = spawn_app_with(tweak(options_for(&sb))).await;
-    Env { app, sb }
-}
-
-/// A fresh partner user id.
-pub fn new_user() -> String {
-    format!("user-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// How a test caller authenticates.
-#[derive(Clone)]
-pub enum Auth {
-    Bearer(String),
-    /// The web session cookie header (`name=value`), sent with `X-CSRF: 1`.
-    Cookie(String),
-}
-
-/// What came back.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Value,
-    pub raw: String,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn data(&self) -> &Value {
-        &self.body["data"]
-    }
-}
-
-/// A test caller of one BFF.
-#[derive(Clone)]
-pub struct Client {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub auth: Auth,
-}
-
-impl Client {
-    pub fn bearer(app: &TestApp, user: &str) -> Client {
-        Client {
-            base: app.address.clone(),
-            http: app.client.clone(),
-            auth: Auth::Bearer(jwt(app, user)),
-        }
-    }
-
-    /// Log `user` in with `POST /v1/web/session` and use the cookie from then on.
-    pub async fn cookie(app: &TestApp, user: &str) -> Client {
-        let res = app
-            .client
-            .post(app.url("/v1/web/session"))
-            .bearer_auth(jwt(app, user))
-            .send()
-            .await
-            .expect("web login");
-        assert_eq!(res.status().as_u16(), 200, "web login");
-        let cookie = session_cookie(res.headers()).expect("a session cookie is set");
-        Client {
-            base: app.address.clone(),
-            http: app.client.clone(),
-            auth: Auth::Cookie(cookie),
-        }
-    }
-
-    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let rb = self
-            .http
-            .request(m, format!("{}{}", self.base, path))
-            .timeout(Duration::from_secs(30));
-        match &self.auth {
-            Auth::Bearer(t) => rb.bearer_auth(t),
-            Auth::Cookie(c) => rb.header("Cookie", c).header("X-CSRF", "1"),
-        }
-    }
-
-    /// A proxied call with a fresh idempotency key on mutating methods.
-    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        let key = (method != "GET" && method != "HEAD").then(|| uuid::Uuid::new_v4().to_string());
-        self.call_keyed(method, path, body, key.as_deref()).await
-    }
-
-    pub async fn call_keyed(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-        key: Option<&str>,
-    ) -> Reply {
-        let mut rb = self.request(method, path);
-        if let Some(k) = key {
-            rb = rb.header("Idempotency-Key", k);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        reply(rb.send().await.expect("request")).await
-    }
-}
-
-pub async fn reply(res: reqwest::Response) -> Reply {
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let raw = res.text().await.unwrap_or_default();
-    let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-        raw,
-    }
-}
-
-/// `name=value` of the web session cookie in a `Set-Cookie` header, when it sets one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("__Host-bff_session=") && !v.starts_with("__Host-bff_session=;"))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
-}
-
-/// POST a control to the sandbox.
-pub async fn control(sb: &SandboxHandle, path: &str, body: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}{}", sb.base_url(), path))
-        .json(&body)
-        .send()
-        .await
-        .expect("sandbox control")
-        .json()
-        .await
-        .expect("sandbox control json")
-}
+use super::{eventually, Client, Reply, TestApp};
 
 /// A complete profile that the sandbox's lenders make offers to.
 pub fn full_profile() -> Value {
@@ -191,8 +17,8 @@ pub fn full_profile() -> Value {
     })
 }
 
-/// Poll the journey state through the proxy until `status` (bounded).
-pub async fn await_status(c: &Client, journey: &str, status: &str) {
+/// Poll the journey state through the proxy until it is `status` (at most 15 s).
+pub async fn await_journey_status(c: &Client, journey: &str, status: &str) {
     let path = format!("/v1/headless/journeys/{journey}/state");
     let reached = eventually(15, || async {
         let r = c.call("GET", &path, None).await;
@@ -239,7 +65,7 @@ pub async fn walk_journey(c: &Client) -> String {
         .await;
     ok(&r, "submit");
     assert_eq!(r.data()["status"], "OFFERS_PENDING");
-    await_status(c, &jid, "OFFERS_AVAILABLE").await;
+    await_journey_status(c, &jid, "OFFERS_AVAILABLE").await;
 
     let r = c
         .call("GET", &format!("/v1/headless/journeys/{jid}/offers"), None)
@@ -338,7 +164,7 @@ pub async fn walk_journey(c: &Client) -> String {
         assert_eq!(r.data()["status"], "COMPLETED");
     }
 
-    await_status(c, &jid, "DISBURSED").await;
+    await_journey_status(c, &jid, "DISBURSED").await;
     let r = c
         .call("GET", &format!("/v1/headless/journeys/{jid}/loan"), None)
         .await;
@@ -360,4 +186,91 @@ pub async fn walk_journey(c: &Client) -> String {
         r.raw
     );
     jid
+}
+
+/// A borrower talking to an app's sandbox directly with the sandbox's API key (not through the
+/// BFF), so the sandbox's webhooks are the only way the BFF hears about the journey.
+pub struct Borrower {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Borrower {
+    /// Open a sandbox session for `external_id`, the profile's identity already given.
+    pub async fn start(app: &TestApp, external_id: &str) -> Borrower {
+        let base = app.upstream_base_url.clone();
+        let res: Value = app
+            .client
+            .post(format!("{base}/api/v1/headless/sessions"))
+            .bearer_auth("sk_test_sandbox_key")
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({
+                "borrowerExternalID": external_id,
+                "profile": full_profile()["profile"],
+            }))
+            .send()
+            .await
+            .expect("sandbox session")
+            .json()
+            .await
+            .expect("sandbox session json");
+        let token = res["data"]["sessionToken"]
+            .as_str()
+            .expect("session token")
+            .to_owned();
+        Borrower {
+            base,
+            token,
+            client: app.client.clone(),
+        }
+    }
+
+    /// Call the sandbox as this borrower and return `data` (asserting no error).
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let res: Value = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&body)
+            .send()
+            .await
+            .expect("sandbox call")
+            .json()
+            .await
+            .expect("sandbox call json");
+        assert_eq!(res["error"], Value::Null, "{path}: {res}");
+        res["data"].clone()
+    }
+
+    pub async fn create_journey(&self) -> String {
+        let d = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/headless/journeys",
+                json!({"type": "PERSONAL_LOAN"}),
+            )
+            .await;
+        d["journeyID"].as_str().expect("journeyID").to_owned()
+    }
+
+    /// Complete the rest of the profile (work, address, bureau consent).
+    pub async fn complete_profile(&self) {
+        let mut rest = full_profile();
+        if let Some(fields) = rest.as_object_mut() {
+            fields.remove("profile");
+        }
+        self.call(reqwest::Method::PUT, "/api/v1/headless/profile", rest)
+            .await;
+    }
+
+    pub async fn submit(&self) {
+        self.call(
+            reqwest::Method::POST,
+            "/api/v1/headless/profile/submit",
+            json!({}),
+        )
+        .await;
+    }
 }
