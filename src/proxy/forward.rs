@@ -13,10 +13,10 @@ use super::idempotency::{fingerprint, Claim, Idempotency, IdempotencyKey, Scope,
 use super::ownership::{OwnerCache, Ownership};
 use super::path::HeadlessPath;
 use super::retry::{self, Outbound};
+use super::ProxyError;
 use crate::config::ProxySettings;
 use crate::directory::Directory;
-use crate::error::ApiError;
-use crate::middleware::RequestContext;
+use crate::domain::RequestContext;
 use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::{UpstreamClient, UpstreamResponse};
@@ -89,7 +89,7 @@ impl Proxy<'_> {
         user: &str,
         inbound: Inbound,
         ctx: &RequestContext,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, ProxyError> {
         self.ownership().check(user, &inbound.path.named()).await?;
         if is_mutating(&inbound.method) {
             self.forward_idempotent(user, inbound, ctx).await
@@ -105,13 +105,13 @@ impl Proxy<'_> {
         user: &str,
         inbound: Inbound,
         ctx: &RequestContext,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, ProxyError> {
         let key = match &inbound.idempotency_key {
             Some(k) => k.clone(),
             None if self.settings.idempotency_missing_key == "generate" => {
                 IdempotencyKey::generate()
             }
-            None => return Err(ApiError::IdempotencyKeyRequired),
+            None => return Err(ProxyError::KeyRequired),
         };
         let idem = Idempotency::new(
             Arc::clone(self.store),
@@ -175,7 +175,7 @@ impl Proxy<'_> {
         user: &str,
         out: &Outbound,
         ctx: &RequestContext,
-    ) -> Result<UpstreamResponse, ApiError> {
+    ) -> Result<UpstreamResponse, ProxyError> {
         let retries = self.settings.max_retries;
         let token = self.sessions.token_for(user, ctx).await?;
         let res = retry::send(self.upstream, out, &token, ctx, retries).await?;

@@ -1,13 +1,14 @@
-//! `/v1/session*`: parse → call the session capability → envelope.
+//! `/v1/session*`: parse → call the session capability → envelope; and how a [`SessionError`]
+//! reads over HTTP (the proxy's token failures read the same).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Issued;
+use super::{Issued, SessionError};
 use crate::auth::Caller;
+use crate::domain::RequestContext;
 use crate::error::{ok, ApiError};
-use crate::middleware::RequestContext;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -105,6 +106,24 @@ async fn facts(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespons
 async fn forget(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let existed = state.sessions.forget(&caller.user_id).await?;
     Ok(ok(json!({ "deleted": existed })))
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Store(s) => s.into(),
+            SessionError::Upstream(u) => u.into(),
+            SessionError::Answered(res) => ApiError::from_upstream_answer(&res),
+            SessionError::RateLimited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
+            SessionError::WaitTimedOut | SessionError::LostRace => ApiError::UpstreamTimeout,
+            SessionError::KeyRefused { .. } => ApiError::UpstreamUnavailable(e.into()),
+            SessionError::Seal(_) | SessionError::Open(_) | SessionError::Encode(..) => {
+                ApiError::Internal(e.into())
+            }
+        }
+    }
 }
 
 /// Responses carrying a token must not be cached by anything in between.

@@ -46,7 +46,7 @@ async fn login(
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
     res.add_cookie(&cookie(&ws.cookie_name, id, ws.absolute_secs()))
-        .map_err(|e| ApiError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| ApiError::Internal(format!("cookie: {e}").into()))?;
     Ok(res)
 }
 
@@ -64,6 +64,6 @@ async fn logout(
     }
     let mut res = ok(json!({ "ended": ended }));
     res.add_cookie(&cookie(&ws.cookie_name, String::new(), 0))
-        .map_err(|e| ApiError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| ApiError::Internal(format!("cookie: {e}").into()))?;
     Ok(res)
 }
