@@ -79,10 +79,15 @@ impl Application {
             directory.clone(),
         )
         .map_err(|e| StartupError::Config(e.to_string()))?;
+        // The extractors' own app data (`auth::Caller`, `ops::auth::OpsCaller`), and the session
+        // capability for its routes.
+        let session_data = web::Data::new(sessions.clone());
+        let verifier = web::Data::new(crate::auth::Verifier::from_settings(&settings));
+        let web_sessions =
+            web::Data::new(crate::web::WebSessions::new(&settings, Arc::clone(&store)));
+        let ops_tokens = web::Data::new(crate::ops::auth::OpsTokens::from_settings(&settings));
         let state = web::Data::new(AppState {
             settings: Arc::clone(&settings),
-            verifier: crate::auth::Verifier::from_settings(&settings),
-            web_sessions: crate::web::WebSessions::new(&settings, Arc::clone(&store)),
             sessions,
             webhooks: crate::webhook::Receiver::new(
                 &settings,
@@ -93,7 +98,6 @@ impl Application {
                     settings.webhook_forward_urls(),
                 ),
             ),
-            ops_tokens: crate::ops::auth::OpsTokens::from_settings(&settings),
             directory,
             store,
             upstream,
@@ -113,6 +117,10 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(origins.clone())
+                .app_data(verifier.clone())
+                .app_data(web_sessions.clone())
+                .app_data(ops_tokens.clone())
+                .app_data(session_data.clone())
                 .app_data(json_config(max_json))
                 .app_data(web::PayloadConfig::new(max_json))
                 .wrap(actix_web::middleware::from_fn(
