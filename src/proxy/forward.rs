@@ -17,6 +17,7 @@ use super::ProxyError;
 use crate::config::ProxySettings;
 use crate::directory::Directory;
 use crate::domain::RequestContext;
+use crate::error::Chain;
 use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::{UpstreamClient, UpstreamResponse};
@@ -152,13 +153,13 @@ impl Proxy<'_> {
                 if let Err(e) = idem.finish(ticket, &stored).await {
                     // The operation happened; the caller gets its answer. A retry finds the
                     // claim expired and re-sends the same upstream key, which upstream replays.
-                    tracing::error!(error = %e, "could not store the idempotent answer");
+                    tracing::error!(error = %Chain(&e), "could not store the idempotent answer");
                 }
                 Ok(answer)
             }
             other => {
                 if let Err(e) = idem.release(ticket).await {
-                    tracing::warn!(error = %e, "could not release the idempotency claim; it will expire");
+                    tracing::warn!(error = %Chain(&e), "could not release the idempotency claim; it will expire");
                 }
                 match other {
                     Ok(res) => Ok(self.answer(user, res, Some(info(false))).await),
