@@ -1,15 +1,27 @@
-//! One error type at the HTTP edge and its envelope. The `match` in [`ApiError::code`] and
-//! [`ApiError::status`] is the whole catalogue; 5xx bodies never carry internal detail.
+//! One error type at the HTTP edge and its envelope. [`ErrorCode`] is the whole catalogue: each
+//! public code with its HTTP status, whether a retry may succeed, and its default message.
+//! Capabilities keep their own error types; their HTTP files map them to [`ApiError`]. 5xx bodies
+//! never carry internal detail: the cause chain goes to the log.
+
+use std::error::Error as StdError;
+use std::fmt;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::middleware::context;
-use aarthik_contract::envelope::Envelope;
+use crate::domain::{current_correlation_id, PassThrough};
+use aarthik_contract::envelope::{Envelope, ErrorBody};
+
+mod code;
+
+pub use code::ErrorCode;
 
 /// Marks a response this service wrote in the envelope (the error safety net leaves it alone).
 #[derive(Debug, Clone, Copy)]
 pub struct Enveloped;
+
+/// The cause of a server-side failure, kept for the log.
+pub type Cause = Box<dyn StdError + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -42,14 +54,14 @@ pub enum ApiError {
     /// Another delivery of the same event is still being stored (the sender should retry).
     #[error("webhook event in flight")]
     WebhookInFlight { retry_after_secs: u64 },
-    #[error("store unavailable: {0}")]
-    StoreUnavailable(String),
-    #[error("upstream unavailable: {0}")]
-    UpstreamUnavailable(String),
+    #[error("store unavailable")]
+    StoreUnavailable(#[source] Cause),
+    #[error("upstream unavailable")]
+    UpstreamUnavailable(#[source] Cause),
     #[error("upstream timeout")]
     UpstreamTimeout,
-    #[error("internal: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(#[source] Cause),
     /// An upstream 4xx answer handed to the caller as received (status and body).
     #[error("upstream answered {status}")]
     UpstreamAnswer {
@@ -60,29 +72,34 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    pub fn error_code(&self) -> ErrorCode {
+        use ErrorCode as C;
+        match self {
+            ApiError::Unauthenticated(_) => C::Unauthenticated,
+            ApiError::Forbidden(_) => C::Forbidden,
+            ApiError::NotFound(_) => C::NotFound,
+            ApiError::JourneyNotFound => C::JourneyNotFound,
+            ApiError::Validation(_) => C::Validation,
+            ApiError::MethodNotAllowed => C::MethodNotAllowed,
+            ApiError::PayloadTooLarge(_) => C::PayloadTooLarge,
+            ApiError::RateLimited { .. } => C::RateLimited,
+            ApiError::IdempotencyKeyRequired => C::IdempotencyKeyRequired,
+            ApiError::IdempotencyKeyReused => C::IdempotencyKeyReused,
+            ApiError::IdempotencyKeyInUse { .. } => C::IdempotencyKeyInUse,
+            ApiError::WebhookSignatureInvalid(_) => C::WebhookSignatureInvalid,
+            ApiError::WebhookTimestampOutOfTolerance => C::WebhookTimestampOutOfTolerance,
+            ApiError::WebhookInFlight { .. } => C::WebhookInFlight,
+            ApiError::StoreUnavailable(_) => C::StoreUnavailable,
+            ApiError::UpstreamUnavailable(_) => C::UpstreamUnavailable,
+            ApiError::UpstreamTimeout => C::UpstreamTimeout,
+            ApiError::Internal(_) => C::Internal,
+            ApiError::UpstreamAnswer { .. } => C::UpstreamAnswer,
+        }
+    }
+
     /// The stable public code.
     pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
-            ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::JourneyNotFound => "JOURNEY_NOT_FOUND",
-            ApiError::Validation(_) => "VALIDATION_ERROR",
-            ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
-            ApiError::RateLimited { .. } => "RATE_LIMITED",
-            ApiError::IdempotencyKeyRequired => "IDEMPOTENCY_KEY_REQUIRED",
-            ApiError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            ApiError::IdempotencyKeyInUse { .. } => "IDEMPOTENCY_KEY_IN_USE",
-            ApiError::WebhookSignatureInvalid(_) => "WEBHOOK_SIGNATURE_INVALID",
-            ApiError::WebhookTimestampOutOfTolerance => "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
-            ApiError::WebhookInFlight { .. } => "WEBHOOK_IN_FLIGHT",
-            ApiError::StoreUnavailable(_) => "STORE_UNAVAILABLE",
-            ApiError::UpstreamUnavailable(_) => "UPSTREAM_UNAVAILABLE",
-            ApiError::UpstreamTimeout => "UPSTREAM_TIMEOUT",
-            ApiError::Internal(_) => "INTERNAL",
-            ApiError::UpstreamAnswer { .. } => "UPSTREAM_ANSWER",
-        }
+        self.error_code().as_str()
     }
 
     /// The message users see. Server-side failures say nothing about internals.
@@ -92,33 +109,9 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Validation(m)
-            | ApiError::PayloadTooLarge(m) => m.clone(),
-            ApiError::WebhookSignatureInvalid(m) => m.clone(),
-            ApiError::JourneyNotFound => "No such journey.".into(),
-            ApiError::MethodNotAllowed => "This method is not allowed on this path.".into(),
-            ApiError::RateLimited { .. } => "Too many requests; retry later.".into(),
-            ApiError::IdempotencyKeyRequired => {
-                "This call changes state and needs an Idempotency-Key header.".into()
-            }
-            ApiError::IdempotencyKeyReused => {
-                "This Idempotency-Key was already used with a different request body.".into()
-            }
-            ApiError::IdempotencyKeyInUse { .. } => {
-                "A request with this Idempotency-Key is still being processed.".into()
-            }
-            ApiError::WebhookTimestampOutOfTolerance => {
-                "X-AL-Webhook-Timestamp is outside the allowed tolerance.".into()
-            }
-            ApiError::WebhookInFlight { .. } => {
-                "Another delivery of this event is still being stored; retry shortly.".into()
-            }
-            ApiError::StoreUnavailable(_) => {
-                "The session store is unavailable; retry later.".into()
-            }
-            ApiError::UpstreamUnavailable(_) => "The lending platform is unreachable.".into(),
-            ApiError::UpstreamTimeout => "The lending platform did not answer in time.".into(),
-            ApiError::Internal(_) => "Internal error.".into(),
-            ApiError::UpstreamAnswer { .. } => "The lending platform refused the request.".into(),
+            | ApiError::PayloadTooLarge(m)
+            | ApiError::WebhookSignatureInvalid(m) => m.clone(),
+            other => other.error_code().default_message().to_owned(),
         }
     }
 
@@ -133,29 +126,28 @@ impl ApiError {
     }
 }
 
+/// An error and its causes, `top: cause: cause…`, for the log.
+pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Unauthenticated(_)
-            | ApiError::WebhookSignatureInvalid(_)
-            | ApiError::WebhookTimestampOutOfTolerance => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::JourneyNotFound => StatusCode::NOT_FOUND,
-            ApiError::Validation(_) | ApiError::IdempotencyKeyRequired => StatusCode::BAD_REQUEST,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::IdempotencyKeyInUse { .. } | ApiError::WebhookInFlight { .. } => {
-                StatusCode::CONFLICT
-            }
-            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::UpstreamUnavailable(_) => StatusCode::BAD_GATEWAY,
-            ApiError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::UpstreamAnswer { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
+            other => other.error_code().status(),
         }
     }
 
@@ -166,16 +158,16 @@ impl ResponseError for ApiError {
             let mut res = HttpResponse::build(status)
                 .content_type("application/json")
                 .body(body.clone());
-            res.extensions_mut().insert(crate::middleware::PassThrough);
+            res.extensions_mut().insert(PassThrough);
             return res;
         }
         if status.is_server_error() {
             // The cause goes to the log, never to the body.
-            tracing::error!(code = self.code(), error = %self, "request failed");
+            tracing::error!(code = self.code(), error = %Chain(self), "request failed");
         } else {
             tracing::info!(code = self.code(), error = %self, "request refused");
         }
-        let mut res = error_envelope(status, self.code(), &self.public_message());
+        let mut res = error_envelope(self.error_code(), &self.public_message());
         if let Some(secs) = self.retry_after() {
             if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -191,9 +183,21 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Build an error envelope response for the current request.
-pub fn error_envelope(status: StatusCode, code: &str, message: &str) -> HttpResponse {
-    let body = Envelope::err(code, message, context::current_correlation_id());
+/// An error envelope response for the current request, with the code's own status.
+pub fn error_envelope(code: ErrorCode, message: &str) -> HttpResponse {
+    envelope_with_status(code.status(), code, message)
+}
+
+/// The envelope for a bare framework failure of `status` (see [`ErrorCode::for_status`]).
+pub fn envelope_for_status(status: StatusCode) -> HttpResponse {
+    let (code, message) = ErrorCode::for_status(status);
+    envelope_with_status(status, code, message)
+}
+
+fn envelope_with_status(status: StatusCode, code: ErrorCode, message: &str) -> HttpResponse {
+    let transient = matches!(status.as_u16(), 429 | 502 | 503 | 504);
+    let error = ErrorBody::new(code.as_str(), message).retryable(code.retryable() || transient);
+    let body = Envelope::with_error(error, current_correlation_id());
     let mut res = HttpResponse::build(status).json(body);
     res.extensions_mut().insert(Enveloped);
     res
@@ -206,7 +210,7 @@ pub fn ok<T: serde::Serialize>(data: T) -> HttpResponse {
 
 /// A success envelope with a chosen status.
 pub fn ok_with<T: serde::Serialize>(status: StatusCode, data: T) -> HttpResponse {
-    let body = Envelope::ok(data, context::current_correlation_id());
+    let body = Envelope::ok(data, current_correlation_id());
     let mut res = HttpResponse::build(status).json(body);
     res.extensions_mut().insert(Enveloped);
     res
@@ -219,8 +223,8 @@ impl From<crate::store::StoreError> for ApiError {
             S::InvalidCursor => {
                 ApiError::Validation("The cursor is not one this service issued.".into())
             }
-            S::Unavailable(_) => ApiError::StoreUnavailable(e.to_string()),
-            S::Corrupt(_) => ApiError::Internal(e.to_string()),
+            S::Unavailable(_) => ApiError::StoreUnavailable(e.into()),
+            S::Corrupt(_) => ApiError::Internal(e.into()),
         }
     }
 }
@@ -237,7 +241,7 @@ impl ApiError {
                 code: res.error_code(),
             }
         } else {
-            ApiError::UpstreamUnavailable(format!("upstream answered {s}"))
+            ApiError::UpstreamUnavailable(format!("upstream answered {s}").into())
         }
     }
 }
@@ -247,30 +251,8 @@ impl From<crate::upstream::UpstreamError> for ApiError {
         use crate::upstream::UpstreamError as U;
         match e {
             U::Timeout => ApiError::UpstreamTimeout,
-            U::Unavailable(m) => ApiError::UpstreamUnavailable(m),
-            U::Protocol(m) => ApiError::UpstreamUnavailable(format!("bad upstream answer: {m}")),
+            U::Unavailable(_) | U::Protocol(_) => ApiError::UpstreamUnavailable(e.into()),
         }
-    }
-}
-
-/// Map the code of a framework-level failure to the envelope (404, 405, 413, 400, ...).
-pub fn code_for_status(status: StatusCode) -> (&'static str, &'static str) {
-    match status.as_u16() {
-        400 => ("VALIDATION_ERROR", "The request is malformed."),
-        401 => ("UNAUTHENTICATED", "Authentication required."),
-        403 => ("FORBIDDEN", "Forbidden."),
-        404 => ("NOT_FOUND", "No such resource."),
-        405 => (
-            "METHOD_NOT_ALLOWED",
-            "This method is not allowed on this path.",
-        ),
-        413 => ("PAYLOAD_TOO_LARGE", "The request body is too large."),
-        415 => (
-            "VALIDATION_ERROR",
-            "Unsupported content type; send application/json.",
-        ),
-        s if s >= 500 => ("INTERNAL", "Internal error."),
-        _ => ("VALIDATION_ERROR", "The request was refused."),
     }
 }
 
@@ -360,5 +342,62 @@ mod tests {
         assert!(!e.public_message().contains("10.0.0.1"));
         let e = ApiError::StoreUnavailable("connection refused 127.0.0.1:6379".into());
         assert!(!e.public_message().contains("6379"));
+    }
+
+    #[test]
+    fn transient_failures_and_work_in_flight_are_retryable() {
+        for e in [
+            ApiError::RateLimited {
+                retry_after_secs: 1,
+            },
+            ApiError::IdempotencyKeyInUse {
+                retry_after_secs: 1,
+            },
+            ApiError::WebhookInFlight {
+                retry_after_secs: 1,
+            },
+            ApiError::StoreUnavailable("x".into()),
+            ApiError::UpstreamUnavailable("x".into()),
+            ApiError::UpstreamTimeout,
+        ] {
+            assert!(e.error_code().retryable(), "{}", e.code());
+        }
+        for e in [
+            ApiError::Internal("x".into()),
+            ApiError::Validation("x".into()),
+            ApiError::IdempotencyKeyReused,
+        ] {
+            assert!(!e.error_code().retryable(), "{}", e.code());
+        }
+    }
+
+    #[test]
+    fn the_log_line_carries_the_whole_cause_chain() {
+        let store = crate::store::StoreError::Unavailable("connection refused".into());
+        let e = ApiError::from(store);
+        let line = Chain(&e).to_string();
+        assert!(line.starts_with("store unavailable"), "{line}");
+        assert!(line.ends_with("connection refused"), "{line}");
+    }
+
+    #[tokio::test]
+    async fn error_bodies_say_whether_a_retry_may_succeed() {
+        for (e, retryable) in [
+            (
+                ApiError::IdempotencyKeyInUse {
+                    retry_after_secs: 1,
+                },
+                true,
+            ),
+            (ApiError::UpstreamTimeout, true),
+            (ApiError::Validation("x".into()), false),
+        ] {
+            let res = e.error_response();
+            let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["error"]["code"], e.code());
+            assert_eq!(v["error"]["retryable"], retryable, "{}", e.code());
+            assert!(v["error"].get("details").is_some_and(|d| d.is_null()));
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::embedded::{self, EmbeddedUpstream};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::middleware::RequestContextMiddleware;
+use crate::middleware::{PrefixRoute, RequestContextMiddleware};
 use crate::state::AppState;
 use crate::{store, upstream};
 
@@ -79,10 +79,15 @@ impl Application {
             directory.clone(),
         )
         .map_err(|e| StartupError::Config(e.to_string()))?;
+        // The extractors' own app data (`auth::Caller`, `ops::auth::OpsCaller`), and the session
+        // capability for its routes.
+        let session_data = web::Data::new(sessions.clone());
+        let verifier = web::Data::new(crate::auth::Verifier::from_settings(&settings));
+        let web_sessions =
+            web::Data::new(crate::web::WebSessions::new(&settings, Arc::clone(&store)));
+        let ops_tokens = web::Data::new(crate::ops::auth::OpsTokens::from_settings(&settings));
         let state = web::Data::new(AppState {
             settings: Arc::clone(&settings),
-            verifier: crate::auth::Verifier::from_settings(&settings),
-            web_sessions: crate::web::WebSessions::new(&settings, Arc::clone(&store)),
             sessions,
             webhooks: crate::webhook::Receiver::new(
                 &settings,
@@ -93,7 +98,6 @@ impl Application {
                     settings.webhook_forward_urls(),
                 ),
             ),
-            ops_tokens: crate::ops::auth::OpsTokens::from_settings(&settings),
             directory,
             store,
             upstream,
@@ -104,16 +108,28 @@ impl Application {
             &settings,
         ));
         let max_json = settings.server.max_json_bytes;
+        // The proxy scope is labelled by its prefix (no resource-map walk on the hottest path).
+        let proxy_route = PrefixRoute {
+            prefix: crate::proxy::routes::SCOPE,
+            label: crate::proxy::routes::ROUTE_LABEL,
+        };
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(origins.clone())
+                .app_data(verifier.clone())
+                .app_data(web_sessions.clone())
+                .app_data(ops_tokens.clone())
+                .app_data(session_data.clone())
                 .app_data(json_config(max_json))
                 .app_data(web::PayloadConfig::new(max_json))
                 .wrap(actix_web::middleware::from_fn(
                     crate::middleware::cors::cors,
                 ))
-                .wrap(RequestContextMiddleware::new(metrics.clone()))
+                .wrap(RequestContextMiddleware::new(
+                    metrics.clone(),
+                    Some(proxy_route),
+                ))
                 .configure(crate::routes::configure)
                 .default_service(web::to(not_found))
         })
@@ -235,4 +251,28 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
         req.method(),
         path
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::middleware::cors::ALLOW_HEADERS;
+    use crate::proxy::headers::FORWARDED_REQUEST;
+
+    #[test]
+    fn a_browser_may_send_every_header_the_proxy_forwards() {
+        let allowed: Vec<String> = ALLOW_HEADERS
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        // Accept and Accept-Language are CORS-safelisted: browsers send them without asking.
+        for h in FORWARDED_REQUEST
+            .iter()
+            .filter(|h| !matches!(**h, "accept" | "accept-language"))
+        {
+            assert!(
+                allowed.iter().any(|a| a == h),
+                "{h} is not in ALLOW_HEADERS"
+            );
+        }
+    }
 }

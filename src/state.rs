@@ -1,15 +1,14 @@
-//! `AppState`: the one struct handlers receive. Built once in `startup`.
+//! `AppState`: what handlers share. Built once in `startup`. The extractors' own parts (JWT
+//! verifier, web sessions, ops tokens) are separate app data.
 
 use std::sync::Arc;
 
-use crate::auth::Verifier;
 use crate::config::Settings;
 use crate::directory::Directory;
 use crate::metrics::Metrics;
 use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::UpstreamClient;
-use crate::web::WebSessions;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -17,11 +16,7 @@ pub struct AppState {
     pub upstream: UpstreamClient,
     pub metrics: Metrics,
     pub directory: Directory,
-    pub verifier: Verifier,
     pub sessions: Sessions,
-    pub web_sessions: WebSessions,
     /// The webhook receiver (verifier, ingestion, dead letters, forwarding), built once.
     pub webhooks: crate::webhook::Receiver,
-    /// Digests of the ops bearer tokens, computed once.
-    pub ops_tokens: crate::ops::auth::OpsTokens,
 }

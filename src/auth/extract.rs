@@ -1,6 +1,7 @@
 //! The `Caller` extractor: who is calling. A partner JWT in `Authorization: Bearer`, or — for web
 //! apps — the web session cookie together with `X-CSRF: 1` (a header a cross-site form cannot
-//! send). Anything else is 401.
+//! send). Anything else is 401. It reads the JWT [`Verifier`] and the [`WebSessions`] from app
+//! data (registered at start-up), not the whole application state.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,8 +9,9 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use super::Verifier;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::web::WebSessions;
 
 /// How the caller proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +45,7 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let verifier = req.app_data::<web::Data<Verifier>>().cloned();
         let authorization = req
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
@@ -54,15 +56,17 @@ impl FromRequest for Caller {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.trim() == "1")
             .unwrap_or(false);
-        let cookie = state
-            .as_ref()
-            .and_then(|s| req.cookie(&s.web_sessions.cookie_name))
-            .map(|c| c.value().to_owned());
+        // The cookie's value, with the web sessions that can resolve it.
+        let cookie = req
+            .app_data::<web::Data<WebSessions>>()
+            .and_then(|s| Some((req.cookie(&s.cookie_name)?, s.clone())))
+            .map(|(c, s)| (c.value().to_owned(), s));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("no app state".into()))?;
             match authorization {
                 Some(Ok(value)) => {
-                    let user = state.verifier.verify_header(Some(&value)).map_err(|e| {
+                    let verifier = verifier
+                        .ok_or_else(|| ApiError::Internal("JWT verifier not registered".into()))?;
+                    let user = verifier.verify_header(Some(&value)).map_err(|e| {
                         ApiError::Unauthenticated(format!("Invalid partner token: {e}."))
                     })?;
                     Ok(Caller {
@@ -74,7 +78,7 @@ impl FromRequest for Caller {
                     "Invalid Authorization header.".into(),
                 )),
                 None => {
-                    let Some(id) = cookie else {
+                    let Some((id, sessions)) = cookie else {
                         return Err(ApiError::Unauthenticated(
                             "Send a partner JWT as Authorization: Bearer, or a web session cookie with X-CSRF: 1."
                                 .into(),
@@ -85,7 +89,7 @@ impl FromRequest for Caller {
                             "Cookie-authenticated calls must carry the header X-CSRF: 1.".into(),
                         ));
                     }
-                    match state.web_sessions.resolve(&id).await? {
+                    match sessions.resolve(&id).await? {
                         Some(user_id) => Ok(Caller {
                             user_id,
                             via: Via::Cookie,

@@ -1,8 +1,10 @@
-//! Newtypes that can only be built by parsing.
+//! Newtypes that can only be built by parsing, and the per-request context built from them.
 
+pub mod context;
 pub mod correlation;
 pub mod traceparent;
 
+pub use context::{current_correlation_id, PassThrough, RequestContext};
 pub use correlation::CorrelationId;
 pub use traceparent::TraceParent;
 

@@ -4,4 +4,4 @@
 pub mod context;
 pub mod cors;
 
-pub use context::{current_correlation_id, PassThrough, RequestContext, RequestContextMiddleware};
+pub use context::{PrefixRoute, RequestContextMiddleware};

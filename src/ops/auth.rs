@@ -1,7 +1,8 @@
 //! Ops bearer tokens (`ops.tokens`): an extractor that admits a request only with
 //! `Authorization: Bearer <one of the tokens>`. Both sides are hashed with SHA-256 before a
 //! constant-time compare, so neither the content nor the length of a token leaks through timing,
-//! and every configured token is compared (no early exit).
+//! and every configured token is compared (no early exit). The digests are app data of their own
+//! ([`OpsTokens`], registered at start-up).
 
 use std::future::{ready, Ready};
 
@@ -12,7 +13,6 @@ use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// SHA-256 digests of the configured ops tokens, computed once at start-up.
 pub struct OpsTokens {
@@ -56,9 +56,9 @@ impl FromRequest for OpsCaller {
 
 fn check(req: &HttpRequest) -> Result<OpsCaller, ApiError> {
     let refuse = || ApiError::Unauthenticated("A valid ops bearer token is required.".into());
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    let tokens = req
+        .app_data::<web::Data<OpsTokens>>()
+        .ok_or_else(|| ApiError::Internal("ops tokens not registered".into()))?;
     let presented = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -69,7 +69,7 @@ fn check(req: &HttpRequest) -> Result<OpsCaller, ApiError> {
         })
         .filter(|t| !t.is_empty())
         .ok_or_else(refuse)?;
-    let matched = state.ops_tokens.admits(presented);
+    let matched = tokens.admits(presented);
     if matched {
         Ok(OpsCaller)
     } else {

@@ -6,8 +6,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use crate::domain::PassThrough;
 use crate::error::{ok, ApiError};
-use crate::middleware::context::PassThrough;
 use crate::state::AppState;
 use crate::store::parse_cursor;
 

@@ -13,10 +13,11 @@ use super::idempotency::{fingerprint, Claim, Idempotency, IdempotencyKey, Scope,
 use super::ownership::{OwnerCache, Ownership};
 use super::path::HeadlessPath;
 use super::retry::{self, Outbound};
+use super::ProxyError;
 use crate::config::ProxySettings;
 use crate::directory::Directory;
-use crate::error::ApiError;
-use crate::middleware::RequestContext;
+use crate::domain::RequestContext;
+use crate::error::Chain;
 use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::{UpstreamClient, UpstreamResponse};
@@ -89,7 +90,7 @@ impl Proxy<'_> {
         user: &str,
         inbound: Inbound,
         ctx: &RequestContext,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, ProxyError> {
         self.ownership().check(user, &inbound.path.named()).await?;
         if is_mutating(&inbound.method) {
             self.forward_idempotent(user, inbound, ctx).await
@@ -105,13 +106,13 @@ impl Proxy<'_> {
         user: &str,
         inbound: Inbound,
         ctx: &RequestContext,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, ProxyError> {
         let key = match &inbound.idempotency_key {
             Some(k) => k.clone(),
             None if self.settings.idempotency_missing_key == "generate" => {
                 IdempotencyKey::generate()
             }
-            None => return Err(ApiError::IdempotencyKeyRequired),
+            None => return Err(ProxyError::KeyRequired),
         };
         let idem = Idempotency::new(
             Arc::clone(self.store),
@@ -152,13 +153,13 @@ impl Proxy<'_> {
                 if let Err(e) = idem.finish(ticket, &stored).await {
                     // The operation happened; the caller gets its answer. A retry finds the
                     // claim expired and re-sends the same upstream key, which upstream replays.
-                    tracing::error!(error = %e, "could not store the idempotent answer");
+                    tracing::error!(error = %Chain(&e), "could not store the idempotent answer");
                 }
                 Ok(answer)
             }
             other => {
                 if let Err(e) = idem.release(ticket).await {
-                    tracing::warn!(error = %e, "could not release the idempotency claim; it will expire");
+                    tracing::warn!(error = %Chain(&e), "could not release the idempotency claim; it will expire");
                 }
                 match other {
                     Ok(res) => Ok(self.answer(user, res, Some(info(false))).await),
@@ -175,7 +176,7 @@ impl Proxy<'_> {
         user: &str,
         out: &Outbound,
         ctx: &RequestContext,
-    ) -> Result<UpstreamResponse, ApiError> {
+    ) -> Result<UpstreamResponse, ProxyError> {
         let retries = self.settings.max_retries;
         let token = self.sessions.token_for(user, ctx).await?;
         let res = retry::send(self.upstream, out, &token, ctx, retries).await?;

@@ -27,7 +27,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use super::ProxyError;
 use crate::store::Store;
 
 /// How long an in-flight claim lives without renewal (a crashed holder frees the key after this).
@@ -44,11 +44,9 @@ const CLAIM_ATTEMPTS: usize = 4;
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn parse(raw: &[u8]) -> Result<Self, ApiError> {
+    pub fn parse(raw: &[u8]) -> Result<Self, ProxyError> {
         if raw.is_empty() || raw.len() > 255 || !raw.iter().all(|b| (0x20..=0x7e).contains(b)) {
-            return Err(ApiError::Validation(
-                "Idempotency-Key must be 1-255 printable ASCII characters.".into(),
-            ));
+            return Err(ProxyError::BadIdempotencyKey);
         }
         Ok(IdempotencyKey(String::from_utf8_lossy(raw).into_owned()))
     }
@@ -170,9 +168,8 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn encode(rec: &Record) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(rec)
-        .map_err(|e| ApiError::Internal(format!("encode idempotency record: {e}")))
+fn encode(rec: &Record) -> Result<Vec<u8>, ProxyError> {
+    serde_json::to_vec(rec).map_err(|e| ProxyError::Record("encoded", e))
 }
 
 impl Idempotency {
@@ -185,7 +182,7 @@ impl Idempotency {
     }
 
     /// Claim the scope for a request whose body has `fingerprint`.
-    pub async fn claim(&self, scope: &Scope, fingerprint: String) -> Result<Claim, ApiError> {
+    pub async fn claim(&self, scope: &Scope, fingerprint: String) -> Result<Claim, ProxyError> {
         let key = scope.store_key();
         let in_flight = encode(&Record::InFlight {
             fingerprint: fingerprint.clone(),
@@ -209,13 +206,13 @@ impl Idempotency {
                 continue; // expired between the two calls
             };
             let rec: Record = serde_json::from_slice(&current.value)
-                .map_err(|e| ApiError::Internal(format!("unreadable idempotency record: {e}")))?;
+                .map_err(|e| ProxyError::Record("read", e))?;
             if rec.fingerprint() != fingerprint {
-                return Err(ApiError::IdempotencyKeyReused);
+                return Err(ProxyError::KeyReused);
             }
             match rec {
                 Record::InFlight { .. } => {
-                    return Err(ApiError::IdempotencyKeyInUse {
+                    return Err(ProxyError::KeyInUse {
                         retry_after_secs: IN_USE_RETRY_AFTER_SECS,
                     })
                 }
@@ -225,9 +222,7 @@ impl Idempotency {
                     body,
                     ..
                 } => {
-                    let body = B64.decode(body).map_err(|e| {
-                        ApiError::Internal(format!("unreadable idempotency body: {e}"))
-                    })?;
+                    let body = B64.decode(body).map_err(ProxyError::StoredBody)?;
                     return Ok(Claim::Replay(Stored {
                         status,
                         headers,
@@ -246,7 +241,7 @@ impl Idempotency {
             }
         }
         // The record kept changing under us: someone else is working on it.
-        Err(ApiError::IdempotencyKeyInUse {
+        Err(ProxyError::KeyInUse {
             retry_after_secs: IN_USE_RETRY_AFTER_SECS,
         })
     }
@@ -276,7 +271,7 @@ impl Idempotency {
     }
 
     /// Store the finished answer for the retention period.
-    pub async fn finish(&self, ticket: Ticket, answer: &Stored) -> Result<(), ApiError> {
+    pub async fn finish(&self, ticket: Ticket, answer: &Stored) -> Result<(), ProxyError> {
         let rec = Record::Done {
             fingerprint: ticket.fingerprint,
             status: answer.status,
@@ -302,7 +297,7 @@ impl Idempotency {
     }
 
     /// Give the claim back without an answer (the call did not finish).
-    pub async fn release(&self, ticket: Ticket) -> Result<(), ApiError> {
+    pub async fn release(&self, ticket: Ticket) -> Result<(), ProxyError> {
         let rec = Record::Released {
             fingerprint: ticket.fingerprint,
         };
@@ -321,6 +316,7 @@ impl Idempotency {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
     use crate::store::MemoryStore;
 
     fn key(s: &str) -> IdempotencyKey {
@@ -360,7 +356,7 @@ mod tests {
         let Claim::Run(ticket) = idem.claim(&scope, fingerprint(b"{}")).await.unwrap() else {
             panic!("first claim runs");
         };
-        let second = idem.claim(&scope, fingerprint(b"{}")).await.unwrap_err();
+        let second = ApiError::from(idem.claim(&scope, fingerprint(b"{}")).await.unwrap_err());
         assert_eq!(second.code(), "IDEMPOTENCY_KEY_IN_USE");
         let answer = Stored {
             status: 409,
@@ -372,10 +368,11 @@ mod tests {
             Claim::Replay(s) => assert_eq!(s, answer),
             Claim::Run(_) => panic!("finished operations replay"),
         }
-        let other = idem
-            .claim(&scope, fingerprint(b"{\"a\":1}"))
-            .await
-            .unwrap_err();
+        let other = ApiError::from(
+            idem.claim(&scope, fingerprint(b"{\"a\":1}"))
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(other.code(), "IDEMPOTENCY_KEY_REUSED");
     }
 
@@ -388,10 +385,7 @@ mod tests {
         };
         idem.release(ticket).await.unwrap();
         assert_eq!(
-            idem.claim(&scope, fingerprint(b"2"))
-                .await
-                .unwrap_err()
-                .code(),
+            ApiError::from(idem.claim(&scope, fingerprint(b"2")).await.unwrap_err()).code(),
             "IDEMPOTENCY_KEY_REUSED"
         );
         assert!(matches!(

@@ -10,6 +10,7 @@
 //! `Idempotency-Retention` (seconds a finished answer is kept for replay) and
 //! `Idempotent-Replayed: true` on a replayed answer.
 
+mod error;
 pub mod forward;
 pub mod headers;
 pub mod idempotency;
@@ -17,6 +18,8 @@ pub mod ownership;
 pub mod path;
 pub mod retry;
 pub mod routes;
+
+pub use error::ProxyError;
 
 /// `Idempotent-Replayed: true` marks an answer replayed from the idempotency store.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";

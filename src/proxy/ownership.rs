@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::path::Named;
+use super::ProxyError;
 use crate::directory::{Directory, Link};
-use crate::error::ApiError;
 use crate::store::{Store, StoreError};
 
 /// How long offer/AA-session → journey links are kept.
@@ -63,7 +63,7 @@ fn resource_key(kind: &str, id: &str) -> String {
 
 impl Ownership<'_> {
     /// Refuse a path naming a journey another user owns.
-    pub async fn check(&self, user: &str, named: &Named) -> Result<(), ApiError> {
+    pub async fn check(&self, user: &str, named: &Named) -> Result<(), ProxyError> {
         let mut journeys = Vec::new();
         if let Some(j) = &named.journey {
             journeys.push(j.clone());
@@ -82,7 +82,7 @@ impl Ownership<'_> {
             if let Some(owner) = self.owner_of(&j).await? {
                 if owner != user {
                     tracing::info!("path names a journey of another partner user; refused");
-                    return Err(ApiError::JourneyNotFound);
+                    return Err(ProxyError::NotOwner);
                 }
             }
         }

@@ -4,7 +4,7 @@
 //! segments, empty segments and anything that decodes to a separator (`%2F`, `%5C`, `%25…`).
 //! Also names the journey, offer and AA-session ids the path refers to, for the ownership check.
 
-use crate::error::ApiError;
+use super::ProxyError;
 use aarthik_contract::paths::HEADLESS_PREFIX;
 
 use super::routes::SCOPE;
@@ -30,22 +30,22 @@ pub struct Named {
 
 impl HeadlessPath {
     /// `raw_path` is the request path as received (still percent-encoded), `query` the raw query.
-    pub fn parse(raw_path: &str, query: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw_path: &str, query: &str) -> Result<Self, ProxyError> {
         let rest = raw_path
             .strip_prefix(SCOPE)
             .and_then(|r| r.strip_prefix('/'))
-            .ok_or_else(|| ApiError::NotFound("No such headless path.".into()))?;
+            .ok_or(ProxyError::NotHeadless)?;
         let mut segments = Vec::new();
         for raw in rest.split('/') {
-            let seg = decode(raw).ok_or_else(bad_path)?;
+            let seg = decode(raw).ok_or(ProxyError::BadPath)?;
             if seg.is_empty() || seg == "." || seg == ".." {
-                return Err(bad_path());
+                return Err(ProxyError::BadPath);
             }
             if seg
                 .chars()
                 .any(|c| c == '/' || c == '\\' || c == '%' || c.is_control())
             {
-                return Err(bad_path());
+                return Err(ProxyError::BadPath);
             }
             segments.push(seg);
         }
@@ -53,9 +53,7 @@ impl HeadlessPath {
             .first()
             .is_some_and(|s| s.to_ascii_lowercase().starts_with("sessions"))
         {
-            return Err(ApiError::Forbidden(
-                "Session endpoints are not proxied; use /v1/session.".into(),
-            ));
+            return Err(ProxyError::SessionPath);
         }
         let encoded: Vec<String> = segments.iter().map(|s| encode(s)).collect();
         let joined = encoded.join("/");
@@ -100,12 +98,6 @@ impl HeadlessPath {
         }
         named
     }
-}
-
-fn bad_path() -> ApiError {
-    ApiError::Validation(
-        "The path has an empty, dot or encoded-separator segment; send a plain path.".into(),
-    )
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -153,8 +145,9 @@ fn encode(seg: &str) -> String {
 mod tests {
     use super::*;
 
-    fn parse(p: &str) -> Result<HeadlessPath, ApiError> {
-        HeadlessPath::parse(p, "")
+    /// As the caller sees it (the public code of a refusal).
+    fn parse(p: &str) -> Result<HeadlessPath, crate::error::ApiError> {
+        HeadlessPath::parse(p, "").map_err(Into::into)
     }
 
     #[test]

@@ -12,7 +12,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 
-use crate::middleware::RequestContext;
+use crate::domain::RequestContext;
 use crate::upstream::{
     Credential, UpstreamClient, UpstreamError, UpstreamRequest, UpstreamResponse,
 };

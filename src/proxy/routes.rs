@@ -1,5 +1,6 @@
 //! `ANY /v1/headless/{path}`: parse (path, headers, key, body) → forward → the upstream answer as
-//! received, marked [`PassThrough`] so the envelope safety net leaves it alone.
+//! received, marked [`PassThrough`] so the envelope safety net leaves it alone; and how a
+//! [`ProxyError`] reads over HTTP.
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
@@ -10,22 +11,17 @@ use super::forward::{Answer, Inbound, Proxy, WorkerCaches};
 use super::headers::request_headers;
 use super::idempotency::IdempotencyKey;
 use super::path::HeadlessPath;
-use super::{IDEMPOTENCY_RETENTION, IDEMPOTENT_REPLAYED};
+use super::{ProxyError, IDEMPOTENCY_RETENTION, IDEMPOTENT_REPLAYED};
 use crate::auth::Caller;
+use crate::domain::{PassThrough, RequestContext};
 use crate::error::ApiError;
-use crate::middleware::{PassThrough, RequestContext};
 use crate::state::AppState;
 use aarthik_contract::headers as names;
 
-/// The proxy's mount point, and the route label its calls carry in logs and metrics.
+/// The proxy's mount point, and the route label its calls carry in logs and metrics (start-up
+/// hands both to the request middleware, which labels the scope by its prefix alone).
 pub const SCOPE: &str = "/v1/headless";
 pub const ROUTE_LABEL: &str = "/v1/headless/{path}";
-
-/// `/v1/headless` itself or anything below it.
-pub fn is_proxy_path(path: &str) -> bool {
-    path.strip_prefix(SCOPE)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // A scope is matched by a plain prefix test, so other requests pay nothing for it; the one
@@ -109,6 +105,35 @@ async fn read_body(
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
+}
+
+impl From<ProxyError> for ApiError {
+    fn from(e: ProxyError) -> Self {
+        match e {
+            ProxyError::NotHeadless => ApiError::NotFound("No such headless path.".into()),
+            ProxyError::BadPath => ApiError::Validation(
+                "The path has an empty, dot or encoded-separator segment; send a plain path."
+                    .into(),
+            ),
+            ProxyError::SessionPath => {
+                ApiError::Forbidden("Session endpoints are not proxied; use /v1/session.".into())
+            }
+            ProxyError::BadIdempotencyKey => ApiError::Validation(
+                "Idempotency-Key must be 1-255 printable ASCII characters.".into(),
+            ),
+            ProxyError::KeyRequired => ApiError::IdempotencyKeyRequired,
+            ProxyError::KeyReused => ApiError::IdempotencyKeyReused,
+            ProxyError::KeyInUse { retry_after_secs } => {
+                ApiError::IdempotencyKeyInUse { retry_after_secs }
+            }
+            ProxyError::NotOwner => ApiError::JourneyNotFound,
+            ProxyError::Record(..) | ProxyError::StoredBody(_) => ApiError::Internal(e.into()),
+            ProxyError::Store(s) => s.into(),
+            ProxyError::Upstream(u) => u.into(),
+            // Read as the session routes read it.
+            ProxyError::Session(s) => s.into(),
+        }
+    }
 }
 
 fn respond(answer: Answer) -> HttpResponse {

@@ -19,9 +19,8 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::record::{now_ms, Record};
-use super::{lock_key, record_key, Inner, Issued, Want};
-use crate::error::ApiError;
-use crate::middleware::RequestContext;
+use super::{lock_key, record_key, Inner, Issued, SessionError, Want};
+use crate::domain::RequestContext;
 use crate::store::Lease;
 
 impl Inner {
@@ -50,7 +49,7 @@ impl Inner {
         user: &str,
         want: Want,
         ctx: &RequestContext,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, SessionError> {
         let first = self.load(user).await?;
         let seen = first.as_ref().map(|(v, _)| *v);
         if let Some((_, rec)) = first {
@@ -62,7 +61,7 @@ impl Inner {
         loop {
             let lease = Lease::try_acquire(&self.store, &lock_key(user), self.cfg.lease)
                 .await
-                .map_err(|crate::store::LockError::Store(e)| ApiError::from(e))?;
+                .map_err(|crate::store::LockError::Store(e)| SessionError::Store(e))?;
             if let Some(lease) = lease {
                 let (out, _held) = lease
                     .hold_while(
@@ -81,7 +80,7 @@ impl Inner {
             }
             if tokio::time::Instant::now() >= deadline {
                 tracing::warn!("gave up waiting for another instance's session refresh");
-                return Err(ApiError::UpstreamTimeout);
+                return Err(SessionError::WaitTimedOut);
             }
         }
     }
@@ -93,7 +92,7 @@ impl Inner {
         seen: Option<u64>,
         lease: &Lease,
         ctx: &RequestContext,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, SessionError> {
         let key = record_key(user);
         let mut current = self.load(user).await?;
         if let Some((v, rec)) = &current {
@@ -137,7 +136,7 @@ impl Inner {
         };
         let keep_refresh = current.as_ref().and_then(|(_, r)| r.refresh_token.clone());
         let record = Record::from_upstream(data, &self.cipher, user, lease.fence, keep_refresh)
-            .map_err(|e| ApiError::Internal(format!("seal session: {e}")))?;
+            .map_err(SessionError::Seal)?;
         // The fencing check: the write succeeds only if the record is still the version read
         // under our lease; if the lease lapsed and a later holder wrote, theirs stands.
         let expected = current.as_ref().map(|(v, _)| *v);
@@ -154,22 +153,22 @@ impl Inner {
         key: &str,
         expected: Option<u64>,
         record: &Record,
-    ) -> Result<Option<u64>, ApiError> {
-        let body = serde_json::to_vec(record)
-            .map_err(|e| ApiError::Internal(format!("encode session: {e}")))?;
+    ) -> Result<Option<u64>, SessionError> {
+        let body =
+            serde_json::to_vec(record).map_err(|e| SessionError::Encode("session record", e))?;
         let ttl = Duration::from_millis(record.ttl_ms(now_ms()) as u64);
         Ok(self.store.put_versioned(key, expected, &body, ttl).await?)
     }
 
     /// Our write-back lost to another holder: hand out what it wrote.
-    async fn after_lost_race(&self, user: &str) -> Result<Issued, ApiError> {
+    async fn after_lost_race(&self, user: &str) -> Result<Issued, SessionError> {
         tracing::warn!("session write-back lost to another lock holder; using its record");
         if let Some((_, rec)) = self.load(user).await? {
             if !rec.rejected && rec.session_expires_ms > now_ms() {
                 return self.issue(user, rec);
             }
         }
-        Err(ApiError::UpstreamTimeout)
+        Err(SessionError::LostRace)
     }
 
     /// Journey → user and borrowerExternalID → user, for the proxy, webhooks and ops.

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use super::record::user_hash;
 use super::Inner;
-use crate::error::ApiError;
+use super::SessionError;
 
 impl Inner {
-    pub(crate) async fn limit(&self, user: &str) -> Result<(), ApiError> {
+    pub(crate) async fn limit(&self, user: &str) -> Result<(), SessionError> {
         let now = chrono::Utc::now().timestamp();
         let window = now / 60;
         let key = format!("ratelimit:session:{}:{window}", user_hash(user));
@@ -17,7 +17,7 @@ impl Inner {
         if n > u64::from(self.cfg.calls_per_minute) {
             let retry_after_secs = (60 - now % 60).max(1) as u64;
             tracing::warn!("per-user session rate limit reached");
-            return Err(ApiError::RateLimited { retry_after_secs });
+            return Err(SessionError::RateLimited { retry_after_secs });
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! user, on any number of instances, cause one upstream call; the rest receive its result.
 
 pub mod cipher;
+mod error;
 mod flight;
 mod limit;
 mod memo;
@@ -19,11 +20,11 @@ use secrecy::SecretString;
 
 use crate::config::Settings;
 use crate::directory::Directory;
-use crate::error::ApiError;
-use crate::middleware::RequestContext;
+use crate::domain::RequestContext;
 use crate::store::Store;
 use crate::upstream::UpstreamClient;
 use cipher::TokenCipher;
+pub use error::SessionError;
 use record::{now_ms, user_hash, Record};
 
 /// What a caller wants from [`Sessions::obtain`](flight).
@@ -115,7 +116,7 @@ impl Sessions {
         journey_type: Option<String>,
         profile: Option<serde_json::Value>,
         ctx: &RequestContext,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, SessionError> {
         if journey_type.is_none() && profile.is_none() {
             if let Some((_, rec)) = self.inner.load(user).await? {
                 if rec.is_fresh(now_ms(), self.inner.cfg.min_remaining_ms) {
@@ -136,7 +137,7 @@ impl Sessions {
     }
 
     /// `POST /v1/session/refresh`: a fresh token, single-flight across instances.
-    pub async fn refresh(&self, user: &str, ctx: &RequestContext) -> Result<Issued, ApiError> {
+    pub async fn refresh(&self, user: &str, ctx: &RequestContext) -> Result<Issued, SessionError> {
         self.inner.obtain(user, Want::Refresh, ctx).await
     }
 
@@ -146,7 +147,7 @@ impl Sessions {
         &self,
         user: &str,
         ctx: &RequestContext,
-    ) -> Result<SecretString, ApiError> {
+    ) -> Result<SecretString, SessionError> {
         if let Some(token) = self.inner.memo.get(user, self.inner.cfg.min_remaining_ms) {
             return Ok(token);
         }
@@ -164,7 +165,7 @@ impl Sessions {
         user: &str,
         rejected: &SecretString,
         ctx: &RequestContext,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, SessionError> {
         self.inner.memo.forget(user, rejected);
         let fp = record::token_fingerprint(rejected);
         self.inner
@@ -173,12 +174,12 @@ impl Sessions {
     }
 
     /// The stored session, for `GET /v1/session`.
-    pub async fn facts(&self, user: &str) -> Result<Option<Record>, ApiError> {
+    pub async fn facts(&self, user: &str) -> Result<Option<Record>, SessionError> {
         Ok(self.inner.load(user).await?.map(|(_, r)| r))
     }
 
     /// Forget the stored tokens (logout). True when there was a session.
-    pub async fn forget(&self, user: &str) -> Result<bool, ApiError> {
+    pub async fn forget(&self, user: &str) -> Result<bool, SessionError> {
         self.inner.memo.remove(user);
         Ok(self.inner.store.delete(&record_key(user)).await?)
     }
@@ -193,7 +194,7 @@ pub(crate) fn lock_key(user: &str) -> String {
 }
 
 impl Inner {
-    pub(crate) async fn load(&self, user: &str) -> Result<Option<(u64, Record)>, ApiError> {
+    pub(crate) async fn load(&self, user: &str) -> Result<Option<(u64, Record)>, SessionError> {
         let Some(v) = self.store.get_versioned(&record_key(user)).await? else {
             return Ok(None);
         };
@@ -207,11 +208,11 @@ impl Inner {
         }
     }
 
-    pub(crate) fn issue(&self, user: &str, record: Record) -> Result<Issued, ApiError> {
+    pub(crate) fn issue(&self, user: &str, record: Record) -> Result<Issued, SessionError> {
         let token = self
             .cipher
             .open(&record.session_token, user)
-            .map_err(|e| ApiError::Internal(format!("session token does not open: {e}")))?;
+            .map_err(SessionError::Open)?;
         let issued = Issued { record, token };
         // Every token handed out on this instance is the one the memo remembers.
         self.memo.put(user, &issued);

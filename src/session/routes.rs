@@ -1,14 +1,14 @@
-//! `/v1/session*`: parse → call the session capability → envelope.
+//! `/v1/session*`: parse → call the session capability → envelope; and how a [`SessionError`]
+//! reads over HTTP (the proxy's token failures read the same).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Issued;
+use super::{Issued, SessionError, Sessions};
 use crate::auth::Caller;
+use crate::domain::RequestContext;
 use crate::error::{ok, ApiError};
-use crate::middleware::RequestContext;
-use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -61,32 +61,31 @@ fn issued_view(i: &Issued) -> serde_json::Value {
 }
 
 async fn start(
-    state: web::Data<AppState>,
+    sessions: web::Data<Sessions>,
     caller: Caller,
     ctx: RequestContext,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_bearer()?;
     let b = parse_start(&body)?;
-    let issued = state
-        .sessions
+    let issued = sessions
         .start(&caller.user_id, b.journey_type, b.profile, &ctx)
         .await?;
     Ok(no_store(ok(issued_view(&issued))))
 }
 
 async fn refresh(
-    state: web::Data<AppState>,
+    sessions: web::Data<Sessions>,
     caller: Caller,
     ctx: RequestContext,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_bearer()?;
-    let issued = state.sessions.refresh(&caller.user_id, &ctx).await?;
+    let issued = sessions.refresh(&caller.user_id, &ctx).await?;
     Ok(no_store(ok(issued_view(&issued))))
 }
 
-async fn facts(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let Some(rec) = state.sessions.facts(&caller.user_id).await? else {
+async fn facts(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let Some(rec) = sessions.facts(&caller.user_id).await? else {
         return Err(ApiError::Unauthenticated(
             "No borrower session; POST /v1/session first.".into(),
         ));
@@ -102,9 +101,27 @@ async fn facts(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespons
     })))
 }
 
-async fn forget(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let existed = state.sessions.forget(&caller.user_id).await?;
+async fn forget(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let existed = sessions.forget(&caller.user_id).await?;
     Ok(ok(json!({ "deleted": existed })))
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Store(s) => s.into(),
+            SessionError::Upstream(u) => u.into(),
+            SessionError::Answered(res) => ApiError::from_upstream_answer(&res),
+            SessionError::RateLimited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
+            SessionError::WaitTimedOut | SessionError::LostRace => ApiError::UpstreamTimeout,
+            SessionError::KeyRefused { .. } => ApiError::UpstreamUnavailable(e.into()),
+            SessionError::Seal(_) | SessionError::Open(_) | SessionError::Encode(..) => {
+                ApiError::Internal(e.into())
+            }
+        }
+    }
 }
 
 /// Responses carrying a token must not be cached by anything in between.

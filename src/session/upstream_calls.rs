@@ -7,9 +7,8 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 
 use super::record::Record;
-use super::Inner;
-use crate::error::ApiError;
-use crate::middleware::RequestContext;
+use super::{Inner, SessionError};
+use crate::domain::RequestContext;
 use crate::upstream::types::{CreateSessionRequest, RefreshSessionRequest, SessionData};
 use crate::upstream::{Credential, UpstreamRequest, UpstreamResponse};
 use aarthik_contract::paths;
@@ -31,14 +30,14 @@ impl Inner {
         journey_type: Option<String>,
         profile: Option<serde_json::Value>,
         ctx: &RequestContext,
-    ) -> Result<SessionData, ApiError> {
+    ) -> Result<SessionData, SessionError> {
         let body = CreateSessionRequest {
             borrower_external_id: crate::auth::jwt::borrower_external_id(&self.cfg.pepper, user),
             journey_type,
             profile,
         };
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| ApiError::Internal(format!("encode session request: {e}")))?;
+        let body =
+            serde_json::to_vec(&body).map_err(|e| SessionError::Encode("session request", e))?;
         let res = self
             .upstream
             .send(UpstreamRequest {
@@ -52,7 +51,7 @@ impl Inner {
             })
             .await?;
         if !res.status.is_success() {
-            return Err(session_call_failed(&res));
+            return Err(session_call_failed(res));
         }
         Ok(res.data::<SessionData>()?)
     }
@@ -64,7 +63,7 @@ impl Inner {
         rec: &Record,
         version: u64,
         ctx: &RequestContext,
-    ) -> Result<Option<SessionData>, ApiError> {
+    ) -> Result<Option<SessionData>, SessionError> {
         let Some(sealed) = &rec.refresh_token else {
             return Ok(None);
         };
@@ -75,7 +74,7 @@ impl Inner {
         let body = serde_json::to_vec(&RefreshSessionRequest {
             refresh_token: token.expose_secret(),
         })
-        .map_err(|e| ApiError::Internal(format!("encode refresh request: {e}")))?;
+        .map_err(|e| SessionError::Encode("refresh request", e))?;
         let key = derived_key(&[
             "refresh",
             user,
@@ -99,7 +98,7 @@ impl Inner {
             return Ok(None);
         }
         if !res.status.is_success() {
-            return Err(session_call_failed(&res));
+            return Err(session_call_failed(res));
         }
         Ok(Some(res.data::<SessionData>()?))
     }
@@ -107,13 +106,13 @@ impl Inner {
 
 /// Upstream refused a key-authenticated session call. Its 401/403 concern *our* key, not the
 /// caller, so they become 502; other 4xx (e.g. a bad profile) are the caller's to see.
-fn session_call_failed(res: &UpstreamResponse) -> ApiError {
+fn session_call_failed(res: UpstreamResponse) -> SessionError {
     let s = res.status.as_u16();
     if s == 401 || s == 403 {
         tracing::error!(status = s, "upstream refused the API key on a session call");
-        return ApiError::UpstreamUnavailable(format!("session call refused with {s}"));
+        return SessionError::KeyRefused { status: s };
     }
-    ApiError::from_upstream_answer(res)
+    SessionError::Answered(Box::new(res))
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::UpstreamError;
+use crate::domain::RequestContext;
 use crate::metrics::Metrics;
-use crate::middleware::RequestContext;
 use aarthik_contract::headers;
 use aarthik_contract::Envelope;
 

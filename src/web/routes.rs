@@ -1,12 +1,13 @@
-//! `POST /v1/web/session` (partner JWT → cookie) and `DELETE /v1/web/session`.
+//! `POST /v1/web/session` (partner JWT → cookie) and `DELETE /v1/web/session`. Store failures
+//! become `ApiError`s here.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::WebSessions;
 use crate::auth::{Caller, Via};
 use crate::error::{ok, ApiError};
-use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/web/session").post(login).delete(logout));
@@ -25,12 +26,11 @@ fn cookie(name: &str, value: String, max_age_secs: i64) -> Cookie<'static> {
 /// Exchange a partner JWT for a web session cookie. A previous cookie on the same browser is
 /// ended first, so every login gets a fresh id (no session fixation).
 async fn login(
-    state: web::Data<AppState>,
+    ws: web::Data<WebSessions>,
     req: HttpRequest,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_bearer()?;
-    let ws = &state.web_sessions;
     if let Some(old) = req.cookie(&ws.cookie_name) {
         ws.end(old.value()).await?;
     }
@@ -46,16 +46,15 @@ async fn login(
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
     res.add_cookie(&cookie(&ws.cookie_name, id, ws.absolute_secs()))
-        .map_err(|e| ApiError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| ApiError::Internal(format!("cookie: {e}").into()))?;
     Ok(res)
 }
 
 async fn logout(
-    state: web::Data<AppState>,
+    ws: web::Data<WebSessions>,
     req: HttpRequest,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let ws = &state.web_sessions;
     let mut ended = false;
     if caller.via == Via::Cookie {
         if let Some(c) = req.cookie(&ws.cookie_name) {
@@ -64,6 +63,6 @@ async fn logout(
     }
     let mut res = ok(json!({ "ended": ended }));
     res.add_cookie(&cookie(&ws.cookie_name, String::new(), 0))
-        .map_err(|e| ApiError::Internal(format!("cookie: {e}")))?;
+        .map_err(|e| ApiError::Internal(format!("cookie: {e}").into()))?;
     Ok(res)
 }

@@ -18,11 +18,41 @@ pub struct Envelope<T> {
     pub error: Option<ErrorBody>,
 }
 
-/// `{code, message}` inside an error envelope.
+/// `{code, message, retryable, details}` inside an error envelope. `retryable` and `details` are
+/// optional when parsing (a proxy or an older version may omit them) and then left out again when
+/// written; [`ErrorBody::new`] always sets them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
+    /// Whether repeating the same request may succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+    /// An object (e.g. `field`), or JSON `null` when there is nothing to add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ErrorBody {
+    /// Every field written: `retryable: false`, `details: null`.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code: code.to_owned(),
+            message: message.into(),
+            retryable: Some(false),
+            details: Some(serde_json::Value::Null),
+        }
+    }
+
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = Some(retryable);
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.details = Some(serde_json::Value::Object(details));
+        self
+    }
 }
 
 /// ISO-8601 UTC with milliseconds and `Z` (U16).
@@ -49,17 +79,19 @@ impl<T: Serialize> Envelope<T> {
 }
 
 impl Envelope<serde_json::Value> {
-    /// An error envelope with a fresh request id and `data: null`.
+    /// An error envelope with a fresh request id and `data: null` (see [`ErrorBody::new`]).
     pub fn err(code: &str, message: impl Into<String>, correlation_id: Option<String>) -> Self {
+        Self::with_error(ErrorBody::new(code, message), correlation_id)
+    }
+
+    /// An error envelope carrying `error` as given.
+    pub fn with_error(error: ErrorBody, correlation_id: Option<String>) -> Self {
         Envelope {
             request_id: uuid::Uuid::new_v4().to_string(),
             correlation_id,
             timestamp: now_timestamp(),
             data: None,
-            error: Some(ErrorBody {
-                code: code.to_owned(),
-                message: message.into(),
-            }),
+            error: Some(error),
         }
     }
 }
@@ -80,12 +112,29 @@ mod tests {
     }
 
     #[test]
+    fn error_bodies_always_write_retryable_and_details() {
+        let v = serde_json::to_value(Envelope::err("X", "m", None)).unwrap();
+        assert_eq!(v["error"]["retryable"], false);
+        assert!(v["error"].get("details").is_some_and(|d| d.is_null()));
+        let mut field = serde_json::Map::new();
+        field.insert("field".into(), "profile.pan".into());
+        let body = ErrorBody::new("X", "m").retryable(true).details(field);
+        let v = serde_json::to_value(Envelope::with_error(body, None)).unwrap();
+        assert_eq!(v["error"]["retryable"], true);
+        assert_eq!(v["error"]["details"]["field"], "profile.pan");
+    }
+
+    #[test]
     fn envelope_parses_error_body_without_optional_fields() {
         let e: Envelope<serde_json::Value> =
             serde_json::from_str(r#"{"requestID":"r","error":{"code":"X","message":"m"}}"#)
                 .unwrap();
         assert!(e.data.is_none());
-        assert_eq!(e.error.unwrap().code, "X");
+        let error = e.error.unwrap();
+        assert_eq!(error.code, "X");
+        assert_eq!((error.retryable, error.details.clone()), (None, None));
+        let v = serde_json::to_value(&error).unwrap();
+        assert!(v.get("retryable").is_none() && v.get("details").is_none());
     }
 
     #[test]
