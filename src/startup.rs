@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpServer};
 
-use crate::config::Settings;
+use crate::config::{Settings, UpstreamTarget};
 use crate::embedded::{self, EmbeddedUpstream};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -53,14 +53,15 @@ impl Application {
                 "in-memory store: state lives in this process only; run ONE instance, or set BFF__STORE__REDIS_URL"
             );
         }
-        let (base_url, sandbox_handle) = if settings.embedded_upstream() {
-            let handle = embedded::start(&settings, port)
-                .await
-                .map_err(StartupError::Sandbox)?;
-            tracing::warn!(url = %handle.base_url(), "embedded sandbox upstream started (not the real Aarthik Labs API)");
-            (handle.base_url(), Some(handle))
-        } else {
-            (settings.upstream.base_url.clone(), None)
+        let (base_url, sandbox_handle) = match &settings.upstream.base_url {
+            UpstreamTarget::Embedded => {
+                let handle = embedded::start(&settings, port)
+                    .await
+                    .map_err(StartupError::Sandbox)?;
+                tracing::warn!(url = %handle.base_url(), "embedded sandbox upstream started (not the real Aarthik Labs API)");
+                (handle.base_url(), Some(handle))
+            }
+            UpstreamTarget::Url(url) => (url.clone(), None),
         };
         let upstream = upstream::UpstreamClient::new(
             &base_url,

@@ -13,7 +13,7 @@ use super::idempotency::{fingerprint, Claim, Idempotency, IdempotencyKey, Scope,
 use super::ownership::{OwnerCache, Ownership};
 use super::path::HeadlessPath;
 use super::retry::{self, Outbound};
-use crate::config::ProxySettings;
+use crate::config::{MissingKeyPolicy, ProxySettings};
 use crate::directory::Directory;
 use crate::error::ApiError;
 use crate::middleware::RequestContext;
@@ -108,7 +108,7 @@ impl Proxy<'_> {
     ) -> Result<Answer, ApiError> {
         let key = match &inbound.idempotency_key {
             Some(k) => k.clone(),
-            None if self.settings.idempotency_missing_key == "generate" => {
+            None if self.settings.idempotency_missing_key == MissingKeyPolicy::Generate => {
                 IdempotencyKey::generate()
             }
             None => return Err(ApiError::IdempotencyKeyRequired),
