@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpServer};
 
-use crate::config::{Settings, UpstreamTarget};
+use crate::config::{ConfigError, Settings, UpstreamTarget};
 use crate::embedded::{self, EmbeddedUpstream};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -28,8 +28,8 @@ pub enum StartupError {
     Upstream(#[from] upstream::UpstreamError),
     #[error("embedded sandbox: {0}")]
     Sandbox(String),
-    #[error("configuration error: {0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 pub struct Application {
@@ -79,7 +79,15 @@ impl Application {
             upstream.clone(),
             directory.clone(),
         )
-        .map_err(|e| StartupError::Config(e.to_string()))?;
+        // The session capability builds its cipher here (configuration only checked the keys'
+        // shape), so a key the cipher refuses still stops start-up as a configuration error.
+        .map_err(|e| {
+            let problem = match e {
+                crate::session::cipher::CipherError::Config(problem) => problem,
+                other => other.to_string(),
+            };
+            ConfigError::new("session.encryption_keys", problem)
+        })?;
         let state = web::Data::new(AppState {
             settings: Arc::clone(&settings),
             verifier: crate::auth::Verifier::from_settings(&settings),
