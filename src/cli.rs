@@ -104,7 +104,7 @@ pub fn run() -> ExitCode {
             session_ttl_secs,
             refresh_ttl_secs,
         } => {
-            telemetry::init("auto", false);
+            telemetry::init(config::LogFormat::Auto, false);
             let mut cfg = aarthik_sandbox::SandboxConfig {
                 host,
                 port,
@@ -136,7 +136,7 @@ fn serve() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
-    telemetry::init(&settings.telemetry.format, settings.is_production());
+    telemetry::init(settings.telemetry.format, settings.is_production());
     runtime_block_on(async move {
         let signals = startup::ShutdownSignals::install().map_err(|e| e.to_string())?;
         let app = startup::Application::build(settings)

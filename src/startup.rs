@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpServer};
 
-use crate::config::Settings;
+use crate::config::{ConfigError, Settings, UpstreamTarget};
 use crate::embedded::{self, EmbeddedUpstream};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -28,8 +28,8 @@ pub enum StartupError {
     Upstream(#[from] upstream::UpstreamError),
     #[error("embedded sandbox: {0}")]
     Sandbox(String),
-    #[error("configuration error: {0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 pub struct Application {
@@ -53,14 +53,15 @@ impl Application {
                 "in-memory store: state lives in this process only; run ONE instance, or set BFF__STORE__REDIS_URL"
             );
         }
-        let (base_url, sandbox_handle) = if settings.embedded_upstream() {
-            let handle = embedded::start(&settings, port)
-                .await
-                .map_err(StartupError::Sandbox)?;
-            tracing::warn!(url = %handle.base_url(), "embedded sandbox upstream started (not the real Aarthik Labs API)");
-            (handle.base_url(), Some(handle))
-        } else {
-            (settings.upstream.base_url.clone(), None)
+        let (base_url, sandbox_handle) = match &settings.upstream.base_url {
+            UpstreamTarget::Embedded => {
+                let handle = embedded::start(&settings, port)
+                    .await
+                    .map_err(StartupError::Sandbox)?;
+                tracing::warn!(url = %handle.base_url(), "embedded sandbox upstream started (not the real Aarthik Labs API)");
+                (handle.base_url(), Some(handle))
+            }
+            UpstreamTarget::Url(url) => (url.clone(), None),
         };
         let upstream = upstream::UpstreamClient::new(
             &base_url,
@@ -78,7 +79,15 @@ impl Application {
             upstream.clone(),
             directory.clone(),
         )
-        .map_err(|e| StartupError::Config(e.to_string()))?;
+        // The session capability builds its cipher here (configuration only checked the keys'
+        // shape), so a key the cipher refuses still stops start-up as a configuration error.
+        .map_err(|e| {
+            let problem = match e {
+                crate::session::cipher::CipherError::Config(problem) => problem,
+                other => other.to_string(),
+            };
+            ConfigError::new("session.encryption_keys", problem)
+        })?;
         // The extractors' own app data (`auth::Caller`, `ops::auth::OpsCaller`), and the session
         // capability for its routes.
         let session_data = web::Data::new(sessions.clone());

@@ -4,12 +4,14 @@
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::{fmt, EnvFilter};
 
-/// Install the global subscriber once. `format` is `auto`, `json` or `pretty`.
-pub fn init(format: &str, production: bool) {
+use crate::config::LogFormat;
+
+/// Install the global subscriber once.
+pub fn init(format: LogFormat, production: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,actix_server=warn,h2=warn,hyper=warn,reqwest=warn")
     });
-    let json = format == "json" || (format == "auto" && production);
+    let json = format.is_json(production);
     let result = if json {
         fmt()
             .json()

@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::{Probe, RefreshMode, WebhookProbe};
-use crate::config::{self, LoadOptions};
+use crate::config::{self, LoadOptions, UpstreamTarget};
 
 pub fn run(json: bool, webhook: Option<String>, borrower_id: String) -> ExitCode {
     let settings = match config::load(LoadOptions::from_process_env()) {
@@ -29,13 +29,12 @@ pub fn run(json: bool, webhook: Option<String>, borrower_id: String) -> ExitCode
     };
     let report = rt.block_on(async move {
         // The embedded sandbox lives as long as this block.
-        let (base_url, _embedded) = if settings.embedded_upstream() {
-            match crate::embedded::start(&settings, 0).await {
+        let (base_url, _embedded) = match &settings.upstream.base_url {
+            UpstreamTarget::Embedded => match crate::embedded::start(&settings, 0).await {
                 Ok(h) => (h.base_url(), Some(h)),
                 Err(e) => return Err(format!("embedded sandbox: {e}")),
-            }
-        } else {
-            (settings.upstream.base_url.clone(), None)
+            },
+            UpstreamTarget::Url(url) => (url.clone(), None),
         };
         let probe = Probe {
             base_url,

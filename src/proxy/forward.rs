@@ -14,7 +14,7 @@ use super::ownership::{OwnerCache, Ownership};
 use super::path::HeadlessPath;
 use super::retry::{self, Outbound};
 use super::ProxyError;
-use crate::config::ProxySettings;
+use crate::config::{MissingKeyPolicy, ProxySettings};
 use crate::directory::Directory;
 use crate::domain::RequestContext;
 use crate::error::Chain;
@@ -109,7 +109,7 @@ impl Proxy<'_> {
     ) -> Result<Answer, ProxyError> {
         let key = match &inbound.idempotency_key {
             Some(k) => k.clone(),
-            None if self.settings.idempotency_missing_key == "generate" => {
+            None if self.settings.idempotency_missing_key == MissingKeyPolicy::Generate => {
                 IdempotencyKey::generate()
             }
             None => return Err(ProxyError::KeyRequired),

@@ -1,0 +1,312 @@
+//! Every rule start-up enforces on the loaded settings. The first failure wins and names its key.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use secrecy::ExposeSecret;
+
+use super::{is_empty, ConfigError, Settings};
+
+impl Settings {
+    /// Every rule start-up enforces. The first failure wins and names its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_server_and_store()?;
+        self.validate_upstream()?;
+        self.validate_auth()?;
+        self.validate_session()?;
+        self.validate_webhook()?;
+        self.validate_forwarding()?;
+        self.validate_proxy_and_web()?;
+        if self.is_production() {
+            self.refuse_dev_defaults()?;
+        }
+        Ok(())
+    }
+
+    fn validate_server_and_store(&self) -> Result<(), ConfigError> {
+        if self.server.host.trim().is_empty() {
+            return Err(ConfigError::new("server.host", "must not be empty"));
+        }
+        if !is_empty(&self.store.redis_url) {
+            let url = self.store.redis_url.expose_secret();
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("unix://"))
+            {
+                return Err(ConfigError::new(
+                    "store.redis_url",
+                    "must start with redis://, rediss:// or unix://",
+                ));
+            }
+        }
+        if self.store.key_prefix.is_empty() || self.store.key_prefix.len() > 64 {
+            return Err(ConfigError::new(
+                "store.key_prefix",
+                "must be 1-64 characters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `upstream.base_url` is already `embedded` or an http(s) origin (see `UpstreamTarget`).
+    fn validate_upstream(&self) -> Result<(), ConfigError> {
+        if self.embedded_upstream() && !cfg!(feature = "embedded-sandbox") {
+            return Err(ConfigError::new(
+                "upstream.base_url",
+                "\"embedded\" is not available: this binary was built without the embedded sandbox (feature `embedded-sandbox`); set the upstream's URL",
+            ));
+        }
+        if is_empty(&self.upstream.api_key) {
+            return Err(ConfigError::new("upstream.api_key", "must be set"));
+        }
+        if !self.upstream.api_key.expose_secret().starts_with("sk_") {
+            return Err(ConfigError::new("upstream.api_key", "must start with sk_"));
+        }
+        if !is_empty(&self.upstream.secondary_api_key)
+            && !self
+                .upstream
+                .secondary_api_key
+                .expose_secret()
+                .starts_with("sk_")
+        {
+            return Err(ConfigError::new(
+                "upstream.secondary_api_key",
+                "must start with sk_",
+            ));
+        }
+        if self.upstream.timeout_ms == 0 || self.upstream.timeout_ms > 300_000 {
+            return Err(ConfigError::new(
+                "upstream.timeout_ms",
+                "must be 1..=300000",
+            ));
+        }
+        if self.upstream.connect_timeout_ms == 0 {
+            return Err(ConfigError::new(
+                "upstream.connect_timeout_ms",
+                "must be positive",
+            ));
+        }
+        if !self.upstream.refresh_path.starts_with('/') {
+            return Err(ConfigError::new(
+                "upstream.refresh_path",
+                "must start with /",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_auth(&self) -> Result<(), ConfigError> {
+        let algs = self.jwt_algorithms();
+        if algs.is_empty() {
+            return Err(ConfigError::new(
+                "auth.algorithms",
+                "must name at least one algorithm",
+            ));
+        }
+        for a in &algs {
+            if !matches!(a.as_str(), "HS256" | "RS256" | "ES256") {
+                return Err(ConfigError::new(
+                    "auth.algorithms",
+                    format!("{a} is not allowed (HS256, RS256, ES256)"),
+                ));
+            }
+        }
+        let hs = self.auth.hs256_secret.expose_secret();
+        if !hs.is_empty() && hs.len() < 32 {
+            return Err(ConfigError::new(
+                "auth.hs256_secret",
+                "must be at least 32 bytes",
+            ));
+        }
+        if hs.is_empty() && self.auth.jwks_file.trim().is_empty() {
+            return Err(ConfigError::new(
+                "auth.hs256_secret",
+                "no way to verify partner JWTs: set it or auth.jwks_file",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_session(&self) -> Result<(), ConfigError> {
+        if self.session.upstream_calls_per_minute == 0 {
+            return Err(ConfigError::new(
+                "session.upstream_calls_per_minute",
+                "must be positive",
+            ));
+        }
+        check_encryption_keys(self.session.encryption_keys.expose_secret())
+            .map_err(|problem| ConfigError::new("session.encryption_keys", problem))?;
+        if self.session.wait_timeout_ms < 100 {
+            return Err(ConfigError::new(
+                "session.wait_timeout_ms",
+                "must be at least 100",
+            ));
+        }
+        if self.session.lock_lease_ms < 100 {
+            return Err(ConfigError::new(
+                "session.lock_lease_ms",
+                "must be at least 100",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_webhook(&self) -> Result<(), ConfigError> {
+        if self.webhook_secrets().is_empty() && self.embedded_upstream() {
+            return Err(ConfigError::new(
+                "webhook.secrets",
+                "the embedded sandbox needs a webhook secret",
+            ));
+        }
+        if self.webhook.tolerance_secs == 0 {
+            return Err(ConfigError::new(
+                "webhook.tolerance_secs",
+                "must be positive",
+            ));
+        }
+        if self.webhook.dedupe_ttl_secs < 72 * 3600 {
+            return Err(ConfigError::new(
+                "webhook.dedupe_ttl_secs",
+                "must be at least 259200 (72 h)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_forwarding(&self) -> Result<(), ConfigError> {
+        if self.webhook.feed_max_len == 0 {
+            return Err(ConfigError::new("webhook.feed_max_len", "must be positive"));
+        }
+        if self.webhook.feed_max_age_secs == 0 {
+            return Err(ConfigError::new(
+                "webhook.feed_max_age_secs",
+                "must be positive",
+            ));
+        }
+        let urls = self.webhook_forward_urls();
+        for u in &urls {
+            let ok = url::Url::parse(u)
+                .map(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some())
+                .unwrap_or(false);
+            if !ok {
+                return Err(ConfigError::new(
+                    "webhook.forward_urls",
+                    "every item must be an http(s) URL",
+                ));
+            }
+        }
+        if !urls.is_empty() && is_empty(&self.webhook.forward_secret) {
+            return Err(ConfigError::new(
+                "webhook.forward_secret",
+                "must be set when webhook.forward_urls is",
+            ));
+        }
+        if !(1..=20).contains(&self.webhook.forward_max_attempts) {
+            return Err(ConfigError::new(
+                "webhook.forward_max_attempts",
+                "must be 1..=20",
+            ));
+        }
+        if self.webhook.forward_first_retry_ms == 0 || self.webhook.forward_first_retry_ms > 60_000
+        {
+            return Err(ConfigError::new(
+                "webhook.forward_first_retry_ms",
+                "must be 1..=60000",
+            ));
+        }
+        if self.webhook.forward_timeout_ms == 0 || self.webhook.forward_timeout_ms > 60_000 {
+            return Err(ConfigError::new(
+                "webhook.forward_timeout_ms",
+                "must be 1..=60000",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `proxy.idempotency_missing_key` and `telemetry.format` are enums: serde already refused
+    /// anything else.
+    fn validate_proxy_and_web(&self) -> Result<(), ConfigError> {
+        if self.proxy.max_body_bytes == 0 {
+            return Err(ConfigError::new("proxy.max_body_bytes", "must be positive"));
+        }
+        // A name without the __Host- prefix is allowed, though that prefix is what keeps the
+        // cookie pinned to this origin.
+        if self.web.cookie_name.is_empty()
+            || !self
+                .web
+                .cookie_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+        {
+            return Err(ConfigError::new("web.cookie_name", "must be a plain token"));
+        }
+        Ok(())
+    }
+}
+
+/// The shape of `session.encryption_keys`: `id:base64key` items, comma-separated, each key 32
+/// bytes (AES-256), ids 1-32 characters without `.` (the sealed form is `<id>.<…>`). Checked
+/// here so a bad value stops start-up with the other configuration errors; the session
+/// capability builds the cipher from the same value.
+fn check_encryption_keys(spec: &str) -> Result<(), String> {
+    let mut count = 0;
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (id, b64) = item
+            .split_once(':')
+            .ok_or_else(|| "each item is id:base64key".to_owned())?;
+        if id.is_empty() || id.contains('.') || id.len() > 32 {
+            return Err("key ids are 1-32 characters without '.'".into());
+        }
+        let raw = STANDARD
+            .decode(b64.trim())
+            .map_err(|_| format!("key {id} is not base64"))?;
+        if raw.len() != 32 {
+            return Err(format!("key {id} must be 32 bytes"));
+        }
+        count += 1;
+    }
+    if count == 0 {
+        return Err("at least one key is required".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{load, test_options as opts};
+    use super::*;
+
+    #[test]
+    fn an_api_key_without_the_sk_prefix_is_refused() {
+        let e = load(opts().set("upstream.api_key", "pk_oops")).unwrap_err();
+        assert_eq!(e.key, "upstream.api_key");
+    }
+
+    #[test]
+    fn forwarding_needs_http_urls_and_a_secret() {
+        let e = load(opts().set("webhook.forward_urls", "ftp://x.example")).unwrap_err();
+        assert_eq!(e.key, "webhook.forward_urls");
+        let e = load(opts().set("webhook.forward_urls", "http://127.0.0.1:9/h")).unwrap_err();
+        assert_eq!(e.key, "webhook.forward_secret");
+        let s = load(
+            opts()
+                .set(
+                    "webhook.forward_urls",
+                    "http://a.example/h, https://b.example/h",
+                )
+                .set("webhook.forward_secret", "whsec_partner"),
+        )
+        .unwrap();
+        assert_eq!(s.webhook_forward_urls().len(), 2);
+        assert!(!format!("{s:?}").contains("whsec_partner"));
+    }
+
+    #[test]
+    fn bad_encryption_keys_are_refused_naming_the_key() {
+        for bad in ["", "k1:c2hvcnQ=", "nocolon", "a.b:MDEy", "k1:!!!"] {
+            let e = load(opts().set("session.encryption_keys", bad)).unwrap_err();
+            assert_eq!(e.key, "session.encryption_keys", "{bad}: {e}");
+        }
+        let rotated = "k2:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=, k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=";
+        assert!(check_encryption_keys(rotated).is_ok());
+    }
+}
