@@ -52,6 +52,8 @@ mod tests {
         assert_ne!(base, sign(b"k", "1", b"bodY"));
         assert_ne!(base, sign(b"k2", "1", b"body"));
         assert_eq!(base.len(), 64);
-        assert!(base.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(base
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     }
 }
