@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::store::keys::IdempotencyRecordKey;
 use crate::store::Store;
 
 /// How long an in-flight claim lives without renewal (a crashed holder frees the key after this).
@@ -87,8 +88,8 @@ impl Scope {
         }
     }
 
-    fn store_key(&self) -> String {
-        format!("idem:{}", hex::encode(self.digest))
+    fn store_key(&self) -> IdempotencyRecordKey {
+        IdempotencyRecordKey::new(hex::encode(self.digest))
     }
 
     /// The key sent upstream: UUID-shaped, deterministic per scope.
@@ -145,7 +146,7 @@ impl Record {
 /// A won claim: the record version this holder owns.
 #[derive(Debug)]
 pub struct Ticket {
-    key: String,
+    key: IdempotencyRecordKey,
     version: u64,
     fingerprint: String,
     in_flight: Vec<u8>,

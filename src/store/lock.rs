@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::keys::LockFenceKey;
 use super::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +38,7 @@ impl Lease {
         }
         // The fence counter lives far longer than any lease.
         let fence = store
-            .incr(&format!("{key}:fence"), Duration::from_secs(7 * 24 * 3600))
+            .incr(&LockFenceKey::new(key), Duration::from_secs(7 * 24 * 3600))
             .await?;
         Ok(Some(Lease {
             key: key.to_owned(),

@@ -2,6 +2,7 @@
 //! and an in-memory twin (the zero-config demo, one instance). Both pass the same conformance suite
 //! (`tests/api/store.rs`). Every key carries a TTL; keys are prefixed by the implementation.
 
+pub mod keys;
 mod lock;
 pub mod memory;
 pub mod redis;
