@@ -10,6 +10,7 @@ pub mod directory;
 pub mod domain;
 pub mod embedded;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod metrics;
 pub mod middleware;

@@ -79,6 +79,7 @@ impl Application {
             directory.clone(),
         )
         .map_err(|e| StartupError::Config(e.to_string()))?;
+        let events = crate::events::Events::new(Arc::clone(&store), &settings);
         let state = web::Data::new(AppState {
             settings: Arc::clone(&settings),
             verifier: crate::auth::Verifier::from_settings(&settings),
@@ -87,12 +88,14 @@ impl Application {
             webhooks: crate::webhook::Receiver::new(
                 &settings,
                 Arc::clone(&store),
+                events.clone(),
                 directory.clone(),
                 crate::webhook::Forwarder::start(
                     &settings.webhook,
                     settings.webhook_forward_urls(),
                 ),
             ),
+            ops: crate::ops::OpsViews::new(events, directory.clone()),
             ops_tokens: crate::ops::auth::OpsTokens::from_settings(&settings),
             directory,
             store,

@@ -22,6 +22,8 @@ pub struct AppState {
     pub web_sessions: WebSessions,
     /// The webhook receiver (verifier, ingestion, dead letters, forwarding), built once.
     pub webhooks: crate::webhook::Receiver,
+    /// The ops read model over the stored events, built once.
+    pub ops: crate::ops::OpsViews,
     /// Digests of the ops bearer tokens, computed once.
     pub ops_tokens: crate::ops::auth::OpsTokens,
 }

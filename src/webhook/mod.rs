@@ -3,18 +3,14 @@
 //! `sequence`, journey → partner-user mapping, the ops feed, dead letters and optional forwarding.
 
 pub mod body;
-pub mod dead_letter;
 pub mod dedupe;
-pub mod feed;
 pub mod forward;
 mod handler;
 pub mod ingest;
 #[cfg(test)]
 mod ingest_tests;
-pub mod journeys;
 pub mod payload;
 pub mod receive;
-pub mod records;
 pub mod verify;
 
 use actix_web::web;

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::events::is_safe_id;
 use aarthik_contract::webhook::EVENT_TYPE_SNAPSHOT;
 
 /// One journey named by a snapshot.
@@ -64,14 +65,6 @@ struct RawJourney {
     status: Option<String>,
     #[serde(rename = "nextAction", default)]
     next_action: Option<String>,
-}
-
-/// Identifiers end up inside store keys: keep them to a safe alphabet and length.
-pub fn is_safe_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Parse a verified body. The error says why it cannot be used (it becomes the dead-letter reason).

@@ -4,8 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aarthik_bff::webhook::dead_letter::DeadLetters;
-use aarthik_bff::webhook::records::DeadLetter;
+use aarthik_bff::events::{DeadLetter, DeadLetters};
 use serde_json::Value;
 
 use crate::helpers::*;
