@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod http;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

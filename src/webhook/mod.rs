@@ -2,7 +2,6 @@
 //! checks on the raw body, de-duplication by event id across instances, per-journey ordering by
 //! `sequence`, journey → partner-user mapping, the ops feed, dead letters and optional forwarding.
 
-pub mod body;
 pub mod dedupe;
 pub mod forward;
 mod handler;

@@ -1,0 +1,3 @@
+//! HTTP plumbing shared by the capabilities: the bounded request body reader ([`body`]).
+
+pub mod body;
