@@ -6,6 +6,7 @@ pub mod keys;
 mod lock;
 pub mod memory;
 pub mod redis;
+mod renew;
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 pub use lock::{Lease, LockError};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+pub use renew::renew_while;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
