@@ -1,6 +1,8 @@
 //! Shared state behind one small trait, with a Redis implementation (production, many instances)
 //! and an in-memory twin (the zero-config demo, one instance). Both pass the same conformance suite
-//! (`tests/api/store.rs`). Every key carries a TTL; keys are prefixed by the implementation.
+//! (`tests/api/store.rs`). Every key carries a TTL; every key is built by a type in [`keys`] and
+//! prefixed by the implementation. On top: lease locks ([`Lease`]) and the lease keep-alive loop
+//! ([`renew_while`]).
 
 pub mod keys;
 mod lock;

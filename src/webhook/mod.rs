@@ -1,6 +1,7 @@
-//! The verified `journey.snapshot` receiver (DESIGN §4, CONTRACT §5): signature and freshness
-//! checks on the raw body, de-duplication by event id across instances, per-journey ordering by
-//! `sequence`, journey → partner-user mapping, the ops feed, dead letters and optional forwarding.
+//! The verified `journey.snapshot` receiver: signature and freshness checks on the raw body,
+//! de-duplication by event id across instances, journey → partner-user mapping, storing through
+//! [`crate::events`] (per-journey ordering by `sequence`, the ops feed, dead letters) and optional
+//! forwarding.
 
 pub mod dedupe;
 pub mod forward;

@@ -1,7 +1,8 @@
-//! The `journey.snapshot` body (CONTRACT §5.4, §6.6, U11): top level snake_case, the `borrower`
-//! subtree camelCase with `ID` suffixes. Unknown fields are ignored; only `event_id`,
-//! `event_type`, `tenant_id` and `application_id` are required, plus at least one journey (the
-//! `borrower.journeys[]` array of the headless example, or the singular `borrower.journey`).
+//! The upstream's `journey.snapshot` body: top level snake_case, the `borrower` subtree camelCase
+//! with `ID` suffixes. Beyond the headless example the upstream documents few fields, so unknown
+//! fields are ignored and only `event_id`, `event_type`, `tenant_id` and `application_id` are
+//! required, plus at least one journey (the `borrower.journeys[]` array of the headless example,
+//! or the singular `borrower.journey` the upstream also shows; a non-empty array wins).
 
 use serde::Deserialize;
 use serde_json::Value;
