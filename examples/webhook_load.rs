@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use aarthik_bff::config::{self, LoadOptions};
 use aarthik_bff::directory::Directory;
+use aarthik_bff::events::Events;
 use aarthik_bff::startup::Application;
 use aarthik_bff::store::{RedisStore, Store};
 use aarthik_bff::webhook::ingest::Ingestor;
@@ -176,6 +177,7 @@ async fn main() {
     println!("redis PING        : {ping_us:>8.2} µs round trip");
     let ingestor = Ingestor::new(
         Arc::clone(&store),
+        Events::new(Arc::clone(&store), &settings),
         Directory::new(Arc::clone(&store)),
         &settings,
     );

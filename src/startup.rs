@@ -95,18 +95,21 @@ impl Application {
         let web_sessions =
             web::Data::new(crate::web::WebSessions::new(&settings, Arc::clone(&store)));
         let ops_tokens = web::Data::new(crate::ops::auth::OpsTokens::from_settings(&settings));
+        let events = crate::events::Events::new(Arc::clone(&store), &settings);
         let state = web::Data::new(AppState {
             settings: Arc::clone(&settings),
             sessions,
             webhooks: crate::webhook::Receiver::new(
                 &settings,
                 Arc::clone(&store),
+                events.clone(),
                 directory.clone(),
                 crate::webhook::Forwarder::start(
                     &settings.webhook,
                     settings.webhook_forward_urls(),
                 ),
             ),
+            ops: crate::ops::OpsViews::new(events, directory.clone()),
             directory,
             store,
             upstream,

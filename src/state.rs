@@ -19,4 +19,6 @@ pub struct AppState {
     pub sessions: Sessions,
     /// The webhook receiver (verifier, ingestion, dead letters, forwarding), built once.
     pub webhooks: crate::webhook::Receiver,
+    /// The ops read model over the stored events, built once.
+    pub ops: crate::ops::OpsViews,
 }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::store::keys::{BorrowerUserKey, JourneyOwnerKey, UserJourneysKey};
 use crate::store::{Store, StoreError};
 
 /// How long mappings are kept after their last write.
@@ -25,18 +26,6 @@ pub enum Link {
     OwnedByOther(String),
 }
 
-fn journey_key(journey_id: &str) -> String {
-    format!("dir:journey:{journey_id}")
-}
-
-fn user_key(user_id: &str) -> String {
-    format!("dir:user:{user_id}:journeys")
-}
-
-fn borrower_key(borrower_external_id: &str) -> String {
-    format!("dir:borrower:{borrower_external_id}")
-}
-
 impl Directory {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Directory { store }
@@ -44,7 +33,7 @@ impl Directory {
 
     /// Record that `journey_id` belongs to `user_id` (first writer wins).
     pub async fn link_journey(&self, journey_id: &str, user_id: &str) -> Result<Link, StoreError> {
-        let key = journey_key(journey_id);
+        let key = JourneyOwnerKey::new(journey_id);
         if !self
             .store
             .set_nx(&key, user_id.as_bytes(), RETENTION)
@@ -59,7 +48,12 @@ impl Directory {
         }
         let now = chrono::Utc::now().timestamp_millis().to_string();
         self.store
-            .hash_set(&user_key(user_id), journey_id, now.as_bytes(), RETENTION)
+            .hash_set(
+                &UserJourneysKey::new(user_id),
+                journey_id,
+                now.as_bytes(),
+                RETENTION,
+            )
             .await?;
         Ok(Link::Owned)
     }
@@ -67,14 +61,17 @@ impl Directory {
     pub async fn owner_of(&self, journey_id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .store
-            .get(&journey_key(journey_id))
+            .get(&JourneyOwnerKey::new(journey_id))
             .await?
             .and_then(|b| String::from_utf8(b).ok()))
     }
 
     /// The journeys linked to a user, oldest link first.
     pub async fn journeys_of(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
-        let mut all = self.store.hash_get_all(&user_key(user_id)).await?;
+        let mut all = self
+            .store
+            .hash_get_all(&UserJourneysKey::new(user_id))
+            .await?;
         all.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         Ok(all.into_iter().map(|(journey, _)| journey).collect())
     }
@@ -87,7 +84,7 @@ impl Directory {
     ) -> Result<(), StoreError> {
         self.store
             .set(
-                &borrower_key(borrower_external_id),
+                &BorrowerUserKey::new(borrower_external_id),
                 user_id.as_bytes(),
                 RETENTION,
             )
@@ -100,7 +97,7 @@ impl Directory {
     ) -> Result<Option<String>, StoreError> {
         Ok(self
             .store
-            .get(&borrower_key(borrower_external_id))
+            .get(&BorrowerUserKey::new(borrower_external_id))
             .await?
             .and_then(|b| String::from_utf8(b).ok()))
     }

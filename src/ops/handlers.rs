@@ -1,4 +1,5 @@
-//! Ops HTTP handlers: parse → [`OpsViews`] / [`Receiver`](crate::webhook::Receiver) → envelope (or SSE).
+//! Ops HTTP handlers: parse → the [`OpsViews`](super::OpsViews) built at start-up (or, for a redrive, the webhook
+//! receiver in the app state) → envelope (or SSE).
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ use crate::store::parse_cursor;
 
 use super::auth::OpsCaller;
 use super::sse;
-use super::views::{OpsViews, DEFAULT_LIMIT, MAX_LIMIT};
+use super::views::{DEFAULT_LIMIT, MAX_LIMIT};
 
 type Query = web::Query<HashMap<String, String>>;
 
@@ -22,7 +23,7 @@ pub async fn journey(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = OpsViews::new(&state).journey(&path).await?;
+    let view = state.ops.journey(&path).await?;
     Ok(ok(view.ok_or(ApiError::JourneyNotFound)?))
 }
 
@@ -31,7 +32,7 @@ pub async fn user_journeys(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(OpsViews::new(&state).user_journeys(&path).await?))
+    Ok(ok(state.ops.user_journeys(&path).await?))
 }
 
 pub async fn events(
@@ -50,9 +51,7 @@ pub async fn events(
                 ApiError::Validation(format!("limit must be a whole number 1..={MAX_LIMIT}."))
             })?,
     };
-    let page = OpsViews::new(&state)
-        .feed_page(after.as_deref(), limit)
-        .await?;
+    let page = state.ops.feed_page(after.as_deref(), limit).await?;
     Ok(ok(page))
 }
 
@@ -69,7 +68,7 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.trim().is_empty());
     let after = cursor(last_event_id.or(query.get("after").map(String::as_str)))?;
-    let feed = OpsViews::new(&state).feed();
+    let feed = state.ops.feed();
     let mut res = HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -83,7 +82,7 @@ pub async fn dead_letters(
     _: OpsCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(OpsViews::new(&state).dead_letters().await?))
+    Ok(ok(state.ops.dead_letters().await?))
 }
 
 pub async fn redrive(

@@ -1,10 +1,12 @@
-//! The ops API (DESIGN §2): bearer-token access to the verified webhook data — a journey's latest
-//! snapshot, a user's journeys, the ordered event feed (pages and SSE) and dead letters.
+//! The ops API: bearer-token access to the verified webhook data — a journey's latest snapshot,
+//! a user's journeys, the ordered event feed (pages and SSE) and dead letters.
 
 pub mod auth;
 mod handlers;
 pub mod sse;
 pub mod views;
+
+pub use views::OpsViews;
 
 use actix_web::web;
 

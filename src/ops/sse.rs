@@ -13,8 +13,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 use tokio::time::Instant;
 
-use crate::webhook::feed::Feed;
-use crate::webhook::records::FeedItem;
+use crate::events::{Feed, FeedItem};
 use aarthik_contract::webhook::EVENT_TYPE_SNAPSHOT;
 
 pub const POLL: Duration = Duration::from_millis(250);

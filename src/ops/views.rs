@@ -1,18 +1,12 @@
-//! The ops read model (DESIGN §2 "Ops payloads"): journey view, a user's journeys, feed pages and
-//! dead letters, assembled from what the webhook receiver stored. No actix here.
+//! The ops read model: journey view, a user's journeys, feed pages and dead letters, read from
+//! the stored events and the directory. Built once at start-up; no actix here.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::directory::Directory;
-use crate::state::AppState;
+use crate::events::{is_safe_id, DeadLetter, Events, Feed, FeedItem};
 use crate::store::StoreError;
-use crate::webhook::dead_letter::DeadLetters;
-use crate::webhook::feed::Feed;
-use crate::webhook::ingest::feed_trim;
-use crate::webhook::journeys::Journeys;
-use crate::webhook::payload::is_safe_id;
-use crate::webhook::records::{DeadLetter, FeedItem};
 
 /// How many recent events the journey view carries.
 const JOURNEY_EVENTS: usize = 50;
@@ -71,24 +65,17 @@ pub struct DeadLetterList {
 }
 
 pub struct OpsViews {
-    journeys: Journeys,
-    feed: Feed,
+    events: Events,
     directory: Directory,
-    dead_letters: DeadLetters,
 }
 
 impl OpsViews {
-    pub fn new(state: &AppState) -> Self {
-        OpsViews {
-            journeys: Journeys::new(state.store.clone()),
-            feed: Feed::new(state.store.clone(), feed_trim(&state.settings)),
-            directory: state.directory.clone(),
-            dead_letters: DeadLetters::new(state.store.clone()),
-        }
+    pub fn new(events: Events, directory: Directory) -> Self {
+        OpsViews { events, directory }
     }
 
     pub fn feed(&self) -> Feed {
-        self.feed.clone()
+        self.events.feed.clone()
     }
 
     /// `None` for a journey no snapshot was received for.
@@ -96,14 +83,18 @@ impl OpsViews {
         if !is_safe_id(journey_id) {
             return Ok(None);
         }
-        let Some(rec) = self.journeys.latest(journey_id).await? else {
+        let Some(rec) = self.events.journeys.latest(journey_id).await? else {
             return Ok(None);
         };
         let user_id = match rec.user_id {
             Some(u) => Some(u),
             None => self.directory.owner_of(journey_id).await?,
         };
-        let events = self.journeys.history(journey_id, JOURNEY_EVENTS).await?;
+        let events = self
+            .events
+            .journeys
+            .history(journey_id, JOURNEY_EVENTS)
+            .await?;
         Ok(Some(JourneyView {
             journey_id: rec.journey_id,
             user_id,
@@ -123,7 +114,7 @@ impl OpsViews {
         let mut journeys = Vec::new();
         for journey_id in self.directory.journeys_of(user_id).await? {
             let rec = if is_safe_id(&journey_id) {
-                self.journeys.latest(&journey_id).await?
+                self.events.journeys.latest(&journey_id).await?
             } else {
                 None
             };
@@ -156,14 +147,14 @@ impl OpsViews {
         after: Option<&str>,
         limit: usize,
     ) -> Result<FeedPage, StoreError> {
-        let events = self.feed.page(after, limit).await?;
+        let events = self.events.feed.page(after, limit).await?;
         let next = events.last().and_then(|e| e.cursor.clone());
         Ok(FeedPage { events, next })
     }
 
     pub async fn dead_letters(&self) -> Result<DeadLetterList, StoreError> {
         Ok(DeadLetterList {
-            dead_letters: self.dead_letters.list().await?,
+            dead_letters: self.events.dead_letters.list().await?,
         })
     }
 }

@@ -1,4 +1,4 @@
-//! Idempotency for mutating proxied calls (DESIGN §3, after the IETF `Idempotency-Key` draft).
+//! Idempotency for mutating proxied calls, after the IETF `Idempotency-Key` draft.
 //!
 //! Why it is built this way:
 //! - **One record per scope** (partner user, method, canonical path + query, key), stored under a
@@ -19,6 +19,8 @@
 //!   run for real.
 //! - **No store, no processing**: every store failure is 503; nothing runs unprotected.
 
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +30,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::ProxyError;
-use crate::store::Store;
+use crate::store::keys::IdempotencyRecordKey;
+use crate::store::{renew_while, Store, StoreError};
 
 /// How long an in-flight claim lives without renewal (a crashed holder frees the key after this).
 pub const IN_FLIGHT_LEASE: Duration = Duration::from_secs(10);
@@ -85,10 +88,6 @@ impl Scope {
         }
     }
 
-    fn store_key(&self) -> String {
-        format!("idem:{}", hex::encode(self.digest))
-    }
-
     /// The key sent upstream: UUID-shaped, deterministic per scope.
     pub fn upstream_key(&self) -> String {
         let d = Sha256::new()
@@ -143,7 +142,7 @@ impl Record {
 /// A won claim: the record version this holder owns.
 #[derive(Debug)]
 pub struct Ticket {
-    key: String,
+    key: IdempotencyRecordKey,
     version: u64,
     fingerprint: String,
     in_flight: Vec<u8>,
@@ -183,7 +182,7 @@ impl Idempotency {
 
     /// Claim the scope for a request whose body has `fingerprint`.
     pub async fn claim(&self, scope: &Scope, fingerprint: String) -> Result<Claim, ProxyError> {
-        let key = scope.store_key();
+        let key = IdempotencyRecordKey::new(hex::encode(scope.digest));
         let in_flight = encode(&Record::InFlight {
             fingerprint: fingerprint.clone(),
             started_ms: now_ms(),
@@ -246,28 +245,23 @@ impl Idempotency {
         })
     }
 
-    /// Run `work` while keeping the claim's lease alive.
-    pub async fn hold<F, T>(&self, ticket: &mut Ticket, work: F) -> T
-    where
-        F: std::future::Future<Output = T>,
-    {
-        tokio::pin!(work);
-        let mut held = true;
-        loop {
-            tokio::select! {
-                out = &mut work => return out,
-                _ = tokio::time::sleep(RENEW_EVERY), if held => {
-                    match self.store.put_versioned(&ticket.key, Some(ticket.version), &ticket.in_flight, IN_FLIGHT_LEASE).await {
-                        Ok(Some(v)) => ticket.version = v,
-                        Ok(None) => {
-                            tracing::warn!("idempotency lease lost while the call was running");
-                            held = false;
-                        }
-                        Err(e) => tracing::warn!(error = %e, "idempotency lease renewal failed"),
-                    }
-                }
+    /// Run `work` while keeping the claim's lease alive. Each renewal rewrites the in-flight
+    /// record, so the ticket follows the version it now holds.
+    pub async fn hold<T>(&self, ticket: &mut Ticket, work: impl Future<Output = T>) -> T {
+        let version = AtomicU64::new(ticket.version);
+        let (store, key, record) = (&self.store, &ticket.key, &ticket.in_flight);
+        let renew = || async {
+            let written = store
+                .put_versioned(key, Some(version.load(Relaxed)), record, IN_FLIGHT_LEASE)
+                .await?;
+            if let Some(v) = written {
+                version.store(v, Relaxed);
             }
-        }
+            Ok::<_, StoreError>(written.is_some())
+        };
+        let (out, _held) = renew_while("idempotency", RENEW_EVERY, renew, work).await;
+        ticket.version = version.into_inner();
+        out
     }
 
     /// Store the finished answer for the retention period.

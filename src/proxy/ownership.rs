@@ -57,8 +57,8 @@ pub struct Ownership<'a> {
     pub cache: &'a OwnerCache,
 }
 
-fn resource_key(kind: &str, id: &str) -> String {
-    format!("proxy:{kind}:{id}")
+fn resource_key(kind: &str, id: &str) -> crate::store::keys::ResourceJourneyKey {
+    crate::store::keys::ResourceJourneyKey::new(kind, id)
 }
 
 impl Ownership<'_> {

@@ -1,18 +1,18 @@
-//! Upstream retries for proxied calls (CONTRACT U12): transport failures, 502/503/504 and 429 are
-//! tried again with jittered exponential backoff (honouring `Retry-After`, capped), at most
-//! `proxy.max_retries` times — and only for calls that are safe to repeat (GET/HEAD, or carrying
-//! an idempotency key, which every mutating proxied call does). Timeouts are not retried: the
-//! caller has already waited `upstream.timeout_ms`.
+//! Upstream retries for proxied calls: transport failures, 502/503/504 and 429 (the answers the
+//! upstream asks clients to retry) are tried again with jittered exponential backoff (honouring
+//! `Retry-After`, capped), at most `proxy.max_retries` times — and only for calls that are safe to
+//! repeat (GET/HEAD, or carrying an idempotency key, which every mutating proxied call does).
+//! Timeouts are not retried: the caller has already waited `upstream.timeout_ms`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use rand::Rng;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 
 use crate::domain::RequestContext;
+use crate::http::retry::{retry, Backoff};
 use crate::upstream::{
     Credential, UpstreamClient, UpstreamError, UpstreamRequest, UpstreamResponse,
 };
@@ -22,6 +22,7 @@ use aarthik_contract::headers;
 const BASE_BACKOFF: Duration = Duration::from_millis(100);
 /// Largest backoff between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const BACKOFF: Backoff = Backoff::doubling(BASE_BACKOFF, MAX_BACKOFF).with_equal_jitter();
 /// A `Retry-After` longer than this is not waited for: the answer goes back to the caller.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -49,33 +50,32 @@ pub async fn send(
     ctx: &RequestContext,
     max_retries: u32,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    let mut attempt = 0;
-    loop {
-        let result = client
-            .send(UpstreamRequest {
-                method: out.method.clone(),
-                path_and_query: out.path_and_query.clone(),
-                credential: Credential::Session(token),
-                body: out.body.clone(),
-                headers: out.headers.clone(),
-                idempotency_key: out.idempotency_key.clone(),
-                ctx,
-            })
-            .await;
-        if attempt >= max_retries || !out.repeatable() {
-            return result;
-        }
-        let Some(pause) = pause_before_retry(&result, attempt) else {
-            return result;
-        };
+    let attempts = if out.repeatable() {
+        max_retries.saturating_add(1)
+    } else {
+        1
+    };
+    let attempt = |_| {
+        client.send(UpstreamRequest {
+            method: out.method.clone(),
+            path_and_query: out.path_and_query.clone(),
+            credential: Credential::Session(token),
+            body: out.body.clone(),
+            headers: out.headers.clone(),
+            idempotency_key: out.idempotency_key.clone(),
+            ctx,
+        })
+    };
+    retry(attempts, attempt, |result, attempt| {
+        let pause = pause_before_retry(result, attempt)?;
         tracing::info!(
             attempt = attempt + 1,
             pause_ms = pause.as_millis() as u64,
             "retrying upstream call"
         );
-        tokio::time::sleep(pause).await;
-        attempt += 1;
-    }
+        Some(pause)
+    })
+    .await
 }
 
 /// How long to wait before retrying, or `None` when this outcome is final.
@@ -102,12 +102,7 @@ fn pause_before_retry(
 
 /// Exponential with "equal jitter": half fixed, half random, so retries spread out.
 fn backoff(attempt: u32) -> Duration {
-    let exp = BASE_BACKOFF
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(MAX_BACKOFF);
-    let half = exp / 2;
-    let jitter = rand::thread_rng().gen_range(0..=half.as_millis() as u64);
-    half + Duration::from_millis(jitter)
+    BACKOFF.pause(attempt)
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is treated as absent).

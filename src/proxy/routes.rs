@@ -5,7 +5,6 @@
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 
 use super::forward::{Answer, Inbound, Proxy, WorkerCaches};
 use super::headers::request_headers;
@@ -15,6 +14,7 @@ use super::{ProxyError, IDEMPOTENCY_RETENTION, IDEMPOTENT_REPLAYED};
 use crate::auth::Caller;
 use crate::domain::{PassThrough, RequestContext};
 use crate::error::ApiError;
+use crate::http::body::read_limited;
 use crate::state::AppState;
 use aarthik_contract::headers as names;
 
@@ -58,7 +58,7 @@ async fn proxy(
         .collect();
     let headers = request_headers(&pairs);
     let limit = state.settings.proxy.max_body_bytes;
-    let body = read_body(&req, payload, limit).await?;
+    let body = read_limited(&req, payload, limit).await?;
     let proxy = Proxy {
         settings: &state.settings.proxy,
         store: &state.store,
@@ -76,35 +76,6 @@ async fn proxy(
     };
     let answer = proxy.forward(&caller.user_id, inbound, &ctx).await?;
     Ok(respond(answer))
-}
-
-/// The body, refused with 413 as soon as it is known to exceed `limit` (declared length first,
-/// then while reading — a client cannot make us buffer more than `limit` bytes).
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::Bytes, ApiError> {
-    let too_large =
-        || ApiError::PayloadTooLarge(format!("The request body is larger than {limit} bytes."));
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut buf = web::BytesMut::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::Validation(format!("Unreadable request body: {e}")))?;
-        if buf.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
 }
 
 impl From<ProxyError> for ApiError {

@@ -12,7 +12,7 @@ impl Inner {
     pub(crate) async fn limit(&self, user: &str) -> Result<(), SessionError> {
         let now = chrono::Utc::now().timestamp();
         let window = now / 60;
-        let key = format!("ratelimit:session:{}:{window}", user_hash(user));
+        let key = crate::store::keys::SessionRateLimitKey::new(user_hash(user), window);
         let n = self.store.incr(&key, Duration::from_secs(61)).await?;
         if n > u64::from(self.cfg.calls_per_minute) {
             let retry_after_secs = (60 - now % 60).max(1) as u64;

@@ -185,12 +185,12 @@ impl Sessions {
     }
 }
 
-pub(crate) fn record_key(user: &str) -> String {
-    format!("session:{}", user_hash(user))
+pub(crate) fn record_key(user: &str) -> crate::store::keys::SessionRecordKey {
+    crate::store::keys::SessionRecordKey::new(user_hash(user))
 }
 
-pub(crate) fn lock_key(user: &str) -> String {
-    format!("lock:session:{}", user_hash(user))
+pub(crate) fn lock_key(user: &str) -> crate::store::keys::SessionLockKey {
+    crate::store::keys::SessionLockKey::new(user_hash(user))
 }
 
 impl Inner {

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Store, StoreError};
+use super::keys::LockFenceKey;
+use super::{renew_while, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -37,7 +38,7 @@ impl Lease {
         }
         // The fence counter lives far longer than any lease.
         let fence = store
-            .incr(&format!("{key}:fence"), Duration::from_secs(7 * 24 * 3600))
+            .incr(&LockFenceKey::new(key), Duration::from_secs(7 * 24 * 3600))
             .await?;
         Ok(Some(Lease {
             key: key.to_owned(),
@@ -68,21 +69,7 @@ impl Lease {
         F: std::future::Future<Output = T>,
     {
         let period = (self.ttl / 3).max(Duration::from_millis(10));
-        let mut held = true;
-        tokio::pin!(work);
-        let out = loop {
-            tokio::select! {
-                out = &mut work => break out,
-                _ = tokio::time::sleep(period), if held => match self.renew(store).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!("lock lease lost while work was running");
-                        held = false;
-                    }
-                    Err(e) => tracing::warn!(error = %e, "lock lease renewal failed"),
-                },
-            }
-        };
+        let (out, held) = renew_while("lock", period, || self.renew(store), work).await;
         if held {
             if let Err(e) = self.release(store).await {
                 tracing::warn!(error = %e, "lock release failed; the lease will expire");

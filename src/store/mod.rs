@@ -1,10 +1,14 @@
 //! Shared state behind one small trait, with a Redis implementation (production, many instances)
 //! and an in-memory twin (the zero-config demo, one instance). Both pass the same conformance suite
-//! (`tests/api/store.rs`). Every key carries a TTL; keys are prefixed by the implementation.
+//! (`tests/api/store.rs`). Every key carries a TTL; every key is built by a type in [`keys`] and
+//! prefixed by the implementation. On top: lease locks ([`Lease`]) and the lease keep-alive loop
+//! ([`renew_while`]).
 
+pub mod keys;
 mod lock;
 pub mod memory;
 pub mod redis;
+mod renew;
 
 use std::time::Duration;
 
@@ -13,6 +17,7 @@ use async_trait::async_trait;
 pub use lock::{Lease, LockError};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+pub use renew::renew_while;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

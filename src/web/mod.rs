@@ -33,8 +33,8 @@ pub struct WebSessions {
     pub cookie_name: String,
 }
 
-fn key(id: &str) -> String {
-    format!("web:{}", hex::encode(Sha256::digest(id.as_bytes())))
+fn key(id: &str) -> crate::store::keys::WebSessionKey {
+    crate::store::keys::WebSessionKey::new(hex::encode(Sha256::digest(id.as_bytes())))
 }
 
 impl WebSessions {

@@ -15,9 +15,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::store::keys::EventMarkerKey;
 use crate::store::{Store, StoreError};
-
-use super::records::keys;
 
 const DONE: &[u8] = b"done";
 const PROCESSING: &str = "processing:";
@@ -38,7 +37,7 @@ pub enum Claim {
 /// Proof of ownership of one event's marker.
 #[derive(Debug)]
 pub struct Token {
-    key: String,
+    key: EventMarkerKey,
     value: Vec<u8>,
 }
 
@@ -69,7 +68,7 @@ impl Dedupe {
     }
 
     pub async fn claim(&self, event_id: &str) -> Result<Claim, StoreError> {
-        let key = keys::event(event_id);
+        let key = EventMarkerKey::new(event_id);
         let value = format!("{PROCESSING}{}", uuid::Uuid::new_v4().simple()).into_bytes();
         let deadline = tokio::time::Instant::now() + self.wait;
         loop {

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::WebhookSettings;
+use crate::http::retry::{retry, Backoff};
 use aarthik_contract::headers;
 
 use super::verify::sign;
@@ -43,7 +44,7 @@ struct Target {
     urls: Vec<String>,
     secret: SecretString,
     max_attempts: u32,
-    first_retry: Duration,
+    backoff: Backoff,
 }
 
 impl Forwarder {
@@ -68,7 +69,10 @@ impl Forwarder {
             urls,
             secret: settings.forward_secret.clone(),
             max_attempts: settings.forward_max_attempts.max(1),
-            first_retry: Duration::from_millis(settings.forward_first_retry_ms),
+            backoff: Backoff::doubling(
+                Duration::from_millis(settings.forward_first_retry_ms),
+                MAX_BACKOFF,
+            ),
         });
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(rx, target));
@@ -102,37 +106,43 @@ async fn run(mut rx: mpsc::Receiver<ForwardJob>, target: Arc<Target>) {
 }
 
 async fn deliver(target: &Target, job: &ForwardJob, url: &str) {
-    let mut delay = target.first_retry;
-    for attempt in 1..=target.max_attempts {
-        let timestamp = chrono::Utc::now().timestamp().to_string();
-        let signature = sign(
-            target.secret.expose_secret().as_bytes(),
-            &timestamp,
-            &job.body,
-        );
-        let result = target
-            .client
-            .post(url)
-            .header("Content-Type", "application/json")
-            .header(headers::WEBHOOK_EVENT_ID, &job.event_id)
-            .header(headers::WEBHOOK_TENANT_ID, &job.tenant_id)
-            .header(headers::WEBHOOK_APPLICATION_ID, &job.application_id)
-            .header(headers::WEBHOOK_TIMESTAMP, &timestamp)
-            .header(headers::WEBHOOK_SIGNATURE, signature)
-            .body(job.body.clone())
-            .send()
-            .await;
-        let failure = match result {
-            Ok(r) if r.status().is_success() => return,
-            Ok(r) => format!("HTTP {}", r.status().as_u16()),
-            Err(e) if e.is_timeout() => "timed out".to_owned(),
-            Err(_) => "connection failed".to_owned(),
-        };
-        tracing::warn!(event_id = %job.event_id, attempt, failure = %failure, "webhook forward attempt failed");
-        if attempt < target.max_attempts {
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(MAX_BACKOFF);
-        }
+    let outcome = retry(
+        target.max_attempts,
+        |attempt| post(target, job, url, attempt + 1),
+        |outcome, attempt| outcome.is_err().then(|| target.backoff.pause(attempt)),
+    )
+    .await;
+    if outcome.is_err() {
+        tracing::error!(event_id = %job.event_id, "webhook forwarding gave up on an event");
     }
-    tracing::error!(event_id = %job.event_id, "webhook forwarding gave up on an event");
+}
+
+/// One attempt (numbered from 1), freshly signed; `Err` when it failed (already logged).
+async fn post(target: &Target, job: &ForwardJob, url: &str, attempt: u32) -> Result<(), ()> {
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let signature = sign(
+        target.secret.expose_secret().as_bytes(),
+        &timestamp,
+        &job.body,
+    );
+    let result = target
+        .client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header(headers::WEBHOOK_EVENT_ID, &job.event_id)
+        .header(headers::WEBHOOK_TENANT_ID, &job.tenant_id)
+        .header(headers::WEBHOOK_APPLICATION_ID, &job.application_id)
+        .header(headers::WEBHOOK_TIMESTAMP, &timestamp)
+        .header(headers::WEBHOOK_SIGNATURE, signature)
+        .body(job.body.clone())
+        .send()
+        .await;
+    let failure = match result {
+        Ok(r) if r.status().is_success() => return Ok(()),
+        Ok(r) => format!("HTTP {}", r.status().as_u16()),
+        Err(e) if e.is_timeout() => "timed out".to_owned(),
+        Err(_) => "connection failed".to_owned(),
+    };
+    tracing::warn!(event_id = %job.event_id, attempt, failure = %failure, "webhook forward attempt failed");
+    Err(())
 }

@@ -1,25 +1,25 @@
-//! `POST /v1/webhooks/aarthik`: read the raw body (bounded), hand it to the [`Receiver`](crate::webhook::Receiver), map the
-//! outcome to the envelope.
+//! `POST /v1/webhooks/aarthik`: read the raw body (bounded), hand it to the
+//! [`Receiver`](super::Receiver), map the outcome to the envelope.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::{ok, ApiError};
+use crate::http::body::{read_limited, BodyError};
 use crate::state::AppState;
 
-use super::body::{read_limited, BodyError, MAX_BODY_BYTES};
 use super::receive::{names, DeliveryHeaders, WebhookError};
+
+/// The largest webhook body accepted: 1 MiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub async fn receive(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let body = read_limited(payload, declared, MAX_BODY_BYTES).await?;
+    let body = read_limited(&req, payload, MAX_BODY_BYTES)
+        .await
+        .map_err(webhook_body_error)?;
     let receipt = state.webhooks.receive(delivery_headers(&req), body).await?;
     state.metrics.observe_webhook(receipt.outcome);
     Ok(ok(receipt))
@@ -43,14 +43,13 @@ fn delivery_headers(req: &HttpRequest) -> DeliveryHeaders {
     .collect()
 }
 
-impl From<BodyError> for ApiError {
-    fn from(e: BodyError) -> Self {
-        match e {
-            BodyError::TooLarge(limit) => {
-                ApiError::PayloadTooLarge(format!("A webhook body may be at most {limit} bytes."))
-            }
-            BodyError::Read(_) => ApiError::Validation("The body could not be read.".into()),
+/// The webhook's own wording of the body errors.
+fn webhook_body_error(e: BodyError) -> ApiError {
+    match e {
+        BodyError::TooLarge(limit) => {
+            ApiError::PayloadTooLarge(format!("A webhook body may be at most {limit} bytes."))
         }
+        BodyError::Read(_) => ApiError::Validation("The body could not be read.".into()),
     }
 }
 

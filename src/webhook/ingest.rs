@@ -7,27 +7,23 @@
 //! safe to repeat, and a repeat is what a retry does:
 //! - the latest record is a compare-and-set that recognises its own event id (a re-run is a no-op);
 //! - the history is a hash field keyed by (sequence, event id) (a re-run rewrites the same field);
-//! - the feed append is the one step that is not naturally repeatable. Before it, the run notes
-//!   (`SET NX`) a time floor under the event id. A first run finds no note and appends. A re-run
-//!   finds the note — an earlier run may have appended — and scans the feed from that floor for
-//!   this event's items, appending only the journeys that are missing.
+//! - the feed append is the one step that is not naturally repeatable. Before it, the run asks the
+//!   feed for the items earlier runs of this event appended (the feed keeps a note per event for
+//!   that), and appends only the journeys that are missing.
 //!
 //! Only after all of that is the dedupe marker set to `done` (see `dedupe`) and 2xx sent.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Settings;
 use crate::directory::{Directory, Link};
-use crate::store::{Store, StoreError, StreamTrim};
+use crate::events::{Applied, Events, FeedItem, JourneyRecord};
+use crate::store::{Store, StoreError};
 use aarthik_contract::envelope::now_timestamp;
 
 use super::dedupe::{Claim, Dedupe};
-use super::feed::Feed;
-use super::journeys::{Applied, Journeys};
 use super::payload::Snapshot;
-use super::records::{keys, FeedItem, JourneyRecord};
 
 /// A `processing` claim outlives any run (runs are cut off at [`RUN_BUDGET`]).
 const CLAIM_LEASE: Duration = Duration::from_secs(10);
@@ -35,9 +31,6 @@ const CLAIM_LEASE: Duration = Duration::from_secs(10);
 const RUN_BUDGET: Duration = Duration::from_secs(5);
 /// How long a duplicate waits for an in-flight original before answering 409.
 const DUPLICATE_WAIT: Duration = Duration::from_secs(3);
-/// The feed floor is set this far in the past: stream ids come from the store's clock, which
-/// may run behind ours.
-const FLOOR_SLACK_MS: u64 = 120_000;
 
 #[derive(Debug)]
 pub enum Outcome {
@@ -57,33 +50,27 @@ pub enum IngestError {
 
 #[derive(Clone)]
 pub struct Ingestor {
-    store: Arc<dyn Store>,
     directory: Directory,
-    journeys: Journeys,
-    feed: Feed,
+    events: Events,
     dedupe: Dedupe,
     retention: Duration,
     /// `borrowerExternalID` is the partner's user id (no pseudonyms configured).
     borrower_is_user: bool,
 }
 
-/// The feed's trimming, from the settings.
-pub fn feed_trim(settings: &Settings) -> StreamTrim {
-    StreamTrim {
-        max_len: settings.webhook.feed_max_len,
-        max_age: Duration::from_secs(settings.webhook.feed_max_age_secs),
-    }
-}
-
 impl Ingestor {
-    pub fn new(store: Arc<dyn Store>, directory: Directory, settings: &Settings) -> Self {
+    /// `store` holds the dedupe markers; everything else is written through `events`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        events: Events,
+        directory: Directory,
+        settings: &Settings,
+    ) -> Self {
         use secrecy::ExposeSecret;
         let retention = Duration::from_secs(settings.webhook.dedupe_ttl_secs);
         Ingestor {
-            journeys: Journeys::new(Arc::clone(&store)),
-            feed: Feed::new(Arc::clone(&store), feed_trim(settings)),
-            dedupe: Dedupe::new(Arc::clone(&store), retention, CLAIM_LEASE, DUPLICATE_WAIT),
-            store,
+            dedupe: Dedupe::new(store, retention, CLAIM_LEASE, DUPLICATE_WAIT),
+            events,
             directory,
             retention,
             borrower_is_user: settings
@@ -122,7 +109,11 @@ impl Ingestor {
     }
 
     async fn apply(&self, snap: &Snapshot) -> Result<Vec<FeedItem>, StoreError> {
-        let already = self.feed_items_of_earlier_runs(&snap.event_id).await?;
+        let already = self
+            .events
+            .feed
+            .items_of_earlier_runs(&snap.event_id, self.retention)
+            .await?;
         let received_at = now_timestamp();
         let mut items = Vec::with_capacity(snap.journeys.len());
         for j in &snap.journeys {
@@ -144,7 +135,7 @@ impl Ingestor {
                 received_at: received_at.clone(),
                 snapshot: snap.body.clone(),
             };
-            let applied = self.journeys.apply(&record).await?;
+            let applied = self.events.journeys.apply(&record).await?;
             let item = match already.get(&j.journey_id) {
                 Some(item) => item.clone(),
                 None => {
@@ -159,39 +150,14 @@ impl Ingestor {
                         received_at: received_at.clone(),
                         stale: applied == Applied::Stale,
                     };
-                    item.cursor = Some(self.feed.append(&item).await?);
+                    item.cursor = Some(self.events.feed.append(&item).await?);
                     item
                 }
             };
-            self.journeys.record_history(&item).await?;
+            self.events.journeys.record_history(&item).await?;
             items.push(item);
         }
         Ok(items)
-    }
-
-    /// Empty on a first run; on a re-run, the feed items an earlier run of this event appended.
-    async fn feed_items_of_earlier_runs(
-        &self,
-        event_id: &str,
-    ) -> Result<HashMap<String, FeedItem>, StoreError> {
-        let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
-        let floor = now_ms.saturating_sub(FLOOR_SLACK_MS);
-        let key = keys::feed_intent(event_id);
-        if self
-            .store
-            .set_nx(&key, floor.to_string().as_bytes(), self.retention)
-            .await?
-        {
-            return Ok(HashMap::new());
-        }
-        let floor = self
-            .store
-            .get(&key)
-            .await?
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0);
-        self.feed.find_event(event_id, floor).await
     }
 
     /// The partner user of a journey: the directory's owner (sessions/proxy), else the user the

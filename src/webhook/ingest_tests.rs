@@ -10,11 +10,10 @@ use async_trait::async_trait;
 
 use crate::config::{self, LoadOptions};
 use crate::directory::Directory;
+use crate::events::{feed_trim, Events, Feed, Journeys};
 use crate::store::{MemoryStore, Store, StoreError, StreamEntry, StreamTrim, Versioned};
 
-use super::feed::Feed;
-use super::ingest::{feed_trim, Ingestor, Outcome};
-use super::journeys::Journeys;
+use super::ingest::{Ingestor, Outcome};
 use super::payload;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -172,6 +171,7 @@ async fn a_retry_after_a_failure_at_any_step_stores_the_event_exactly_once() {
             let store: Arc<dyn Store> = flaky.clone();
             let ingestor = Ingestor::new(
                 Arc::clone(&store),
+                Events::new(Arc::clone(&store), &settings),
                 Directory::new(Arc::clone(&store)),
                 &settings,
             );

@@ -1,20 +1,16 @@
-//! The verified `journey.snapshot` receiver (DESIGN §4, CONTRACT §5): signature and freshness
-//! checks on the raw body, de-duplication by event id across instances, per-journey ordering by
-//! `sequence`, journey → partner-user mapping, the ops feed, dead letters and optional forwarding.
+//! The verified `journey.snapshot` receiver: signature and freshness checks on the raw body,
+//! de-duplication by event id across instances, journey → partner-user mapping, storing through
+//! [`crate::events`] (per-journey ordering by `sequence`, the ops feed, dead letters) and optional
+//! forwarding.
 
-pub mod body;
-pub mod dead_letter;
 pub mod dedupe;
-pub mod feed;
 pub mod forward;
 mod handler;
 pub mod ingest;
 #[cfg(test)]
 mod ingest_tests;
-pub mod journeys;
 pub mod payload;
 pub mod receive;
-pub mod records;
 pub mod verify;
 
 use actix_web::web;

@@ -1,11 +1,13 @@
-//! The `journey.snapshot` body (CONTRACT §5.4, §6.6, U11): top level snake_case, the `borrower`
-//! subtree camelCase with `ID` suffixes. Unknown fields are ignored; only `event_id`,
-//! `event_type`, `tenant_id` and `application_id` are required, plus at least one journey (the
-//! `borrower.journeys[]` array of the headless example, or the singular `borrower.journey`).
+//! The upstream's `journey.snapshot` body: top level snake_case, the `borrower` subtree camelCase
+//! with `ID` suffixes. Beyond the headless example the upstream documents few fields, so unknown
+//! fields are ignored and only `event_id`, `event_type`, `tenant_id` and `application_id` are
+//! required, plus at least one journey (the `borrower.journeys[]` array of the headless example,
+//! or the singular `borrower.journey` the upstream also shows; a non-empty array wins).
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::events::is_safe_id;
 use aarthik_contract::webhook::EVENT_TYPE_SNAPSHOT;
 
 /// One journey named by a snapshot.
@@ -64,14 +66,6 @@ struct RawJourney {
     status: Option<String>,
     #[serde(rename = "nextAction", default)]
     next_action: Option<String>,
-}
-
-/// Identifiers end up inside store keys: keep them to a safe alphabet and length.
-pub fn is_safe_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Parse a verified body. The error says why it cannot be used (it becomes the dead-letter reason).

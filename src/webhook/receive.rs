@@ -15,9 +15,9 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::directory::Directory;
+use crate::events::{DeadLetters, Events};
 use crate::store::{Store, StoreError};
 
-use super::dead_letter::DeadLetters;
 use super::forward::{ForwardJob, Forwarder};
 use super::ingest::{IngestError, Ingestor, Outcome};
 use super::payload::{self, Snapshot};
@@ -89,10 +89,12 @@ fn configured(s: &str) -> Option<String> {
 }
 
 impl Receiver {
-    /// Built once at start-up: secrets parsed and HMAC keys set up a single time.
+    /// Built once at start-up: secrets parsed and HMAC keys set up a single time. `store` holds
+    /// the dedupe markers; the events are written through `events`.
     pub fn new(
         s: &Settings,
         store: Arc<dyn Store>,
+        events: Events,
         directory: Directory,
         forwarder: Forwarder,
     ) -> Self {
@@ -101,8 +103,8 @@ impl Receiver {
             tolerance_secs: s.webhook.tolerance_secs,
             tenant_id: configured(&s.webhook.tenant_id),
             application_id: configured(&s.webhook.application_id),
-            ingestor: Ingestor::new(Arc::clone(&store), directory, s),
-            dead_letters: DeadLetters::new(store),
+            dead_letters: events.dead_letters.clone(),
+            ingestor: Ingestor::new(store, events, directory, s),
             forwarder,
         }
     }

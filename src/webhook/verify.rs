@@ -1,4 +1,7 @@
-//! Signature and freshness checks for upstream webhook deliveries (CONTRACT §5.3, U8).
+//! Signature and freshness checks for upstream webhook deliveries: `X-AL-Webhook-Signature` is the
+//! lowercase hex HMAC-SHA256 of `X-AL-Webhook-Timestamp + "." + body`. The upstream documents
+//! neither the timestamp's format nor a tolerance: integer seconds or milliseconds and RFC 3339
+//! are all accepted, within a configurable tolerance.
 //!
 //! Why it is built this way:
 //! - The MAC is computed over the raw bytes exactly as received (`timestamp + "." + body`), never
@@ -15,7 +18,7 @@ use subtle::{Choice, ConstantTimeEq};
 
 use aarthik_contract::signature::{hex_mac, HmacSha256};
 
-/// Integer timestamps above this are milliseconds (U8), below it seconds.
+/// Integer timestamps above this are milliseconds, below it seconds (the format is undocumented).
 const MILLIS_THRESHOLD: i64 = 1_000_000_000_000;
 
 /// Verifies `X-AL-Webhook-Signature` against any of the configured secrets.

@@ -28,10 +28,9 @@ pub use self::webhook::*;
 // The service's internals used by the tests (besides those in this folder's own modules).
 pub use aarthik_bff::config::{dev, LoadOptions};
 pub use aarthik_bff::directory::Directory;
+pub use aarthik_bff::events::{DeadLetter, DeadLetters};
 pub use aarthik_bff::sandbox::{SandboxConfig, SandboxHandle};
 pub use aarthik_bff::store::{Lease, RedisStore, Store, StoreError, StreamTrim};
-pub use aarthik_bff::webhook::dead_letter::DeadLetters;
-pub use aarthik_bff::webhook::records::DeadLetter;
 
 static TEST_LOGGING: Once = Once::new();
 

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::store::keys::DeadLettersKey;
 use crate::store::{Store, StoreError};
 use aarthik_contract::envelope::now_timestamp;
 
-use super::records::{from_json, keys, to_json, DeadLetter, DEAD_LETTER_RETENTION};
+use super::records::{from_json, to_json, DeadLetter, DEAD_LETTER_RETENTION};
 
 #[derive(Clone)]
 pub struct DeadLetters {
@@ -50,7 +51,7 @@ impl DeadLetters {
     pub async fn put(&self, letter: &DeadLetter) -> Result<(), StoreError> {
         self.store
             .hash_set(
-                keys::DEAD_LETTERS,
+                &DeadLettersKey::new(),
                 &letter.id,
                 &to_json(letter)?,
                 DEAD_LETTER_RETENTION,
@@ -59,7 +60,7 @@ impl DeadLetters {
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<DeadLetter>, StoreError> {
-        match self.store.hash_get(keys::DEAD_LETTERS, id).await? {
+        match self.store.hash_get(&DeadLettersKey::new(), id).await? {
             Some(b) => Ok(Some(from_json(&b)?)),
             None => Ok(None),
         }
@@ -69,7 +70,7 @@ impl DeadLetters {
     pub async fn list(&self) -> Result<Vec<DeadLetter>, StoreError> {
         let mut letters = self
             .store
-            .hash_get_all(keys::DEAD_LETTERS)
+            .hash_get_all(&DeadLettersKey::new())
             .await?
             .into_iter()
             .map(|(_, v)| from_json::<DeadLetter>(&v))

@@ -1,5 +1,5 @@
-//! What the receiver stores, and where: the store key layout of the webhook capability in one
-//! place, and the record types (their JSON is also the ops API's shape, DESIGN §2).
+//! The stored webhook records: journey snapshots, feed items and dead letters. Their JSON is also
+//! the shape the ops API answers with, so a field renamed here changes that API.
 
 use std::time::Duration;
 
@@ -11,39 +11,6 @@ pub const JOURNEY_RETENTION: Duration = Duration::from_secs(180 * 24 * 3600);
 
 /// How long dead letters are kept after the last one arrived.
 pub const DEAD_LETTER_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// Store keys (each store implementation adds the deployment prefix).
-pub mod keys {
-    /// The ordered feed of verified events (a stream).
-    pub const FEED: &str = "wh:feed";
-    /// Dead letters (a hash: id → record).
-    pub const DEAD_LETTERS: &str = "wh:dead";
-
-    /// Dedupe marker of one event: `processing:<owner>` (a lease) then `done`.
-    pub fn event(event_id: &str) -> String {
-        format!("wh:evt:{event_id}")
-    }
-
-    /// The "about to append to the feed" note of one event (see `ingest`).
-    pub fn feed_intent(event_id: &str) -> String {
-        format!("wh:evt:{event_id}:feed")
-    }
-
-    /// The latest snapshot of a journey (a versioned record).
-    pub fn journey(journey_id: &str) -> String {
-        format!("wh:journey:{journey_id}")
-    }
-
-    /// Every event of a journey (a hash keyed by zero-padded sequence + event id).
-    pub fn journey_history(journey_id: &str) -> String {
-        format!("wh:journey:{journey_id}:events")
-    }
-
-    /// Hash field of one event in a journey's history: sorts by sequence.
-    pub fn history_field(sequence: u64, event_id: &str) -> String {
-        format!("{sequence:020}:{event_id}")
-    }
-}
 
 /// The latest verified snapshot of one journey.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,4 +1,4 @@
-//! The latest snapshot per journey and its event history.
+//! The latest snapshot per journey (ordered by `sequence`) and the journey's event history.
 //!
 //! Ordering: deliveries arrive in any order, so "latest" is decided by `sequence`, not by arrival.
 //! The record is replaced with a versioned compare-and-set: read (version v), decide, write only
@@ -7,12 +7,18 @@
 
 use std::sync::Arc;
 
+use crate::store::keys::{JourneyHistoryKey, JourneyLatestKey};
 use crate::store::{Store, StoreError};
 
-use super::records::{from_json, keys, to_json, FeedItem, JourneyRecord, JOURNEY_RETENTION};
+use super::records::{from_json, to_json, FeedItem, JourneyRecord, JOURNEY_RETENTION};
 
 /// Bound on compare-and-set rounds under contention (each lost round means another writer won).
 const MAX_CAS_ROUNDS: usize = 32;
+
+/// Hash field of one event in a journey's history: zero-padded, so fields sort by sequence.
+fn history_field(sequence: u64, event_id: &str) -> String {
+    format!("{sequence:020}:{event_id}")
+}
 
 /// What happened to the latest record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +42,11 @@ impl Journeys {
     }
 
     pub async fn latest(&self, journey_id: &str) -> Result<Option<JourneyRecord>, StoreError> {
-        match self.store.get_versioned(&keys::journey(journey_id)).await? {
+        match self
+            .store
+            .get_versioned(&JourneyLatestKey::new(journey_id))
+            .await?
+        {
             Some(v) => Ok(Some(from_json(&v.value)?)),
             None => Ok(None),
         }
@@ -44,7 +54,7 @@ impl Journeys {
 
     /// Make `candidate` the latest unless a newer sequence is there already.
     pub async fn apply(&self, candidate: &JourneyRecord) -> Result<Applied, StoreError> {
-        let key = keys::journey(&candidate.journey_id);
+        let key = JourneyLatestKey::new(&candidate.journey_id);
         for _ in 0..MAX_CAS_ROUNDS {
             let mut next = candidate.clone();
             let expected = match self.store.get_versioned(&key).await? {
@@ -84,8 +94,8 @@ impl Journeys {
     pub async fn record_history(&self, item: &FeedItem) -> Result<(), StoreError> {
         self.store
             .hash_set(
-                &keys::journey_history(&item.journey_id),
-                &keys::history_field(item.sequence, &item.event_id),
+                &JourneyHistoryKey::new(&item.journey_id),
+                &history_field(item.sequence, &item.event_id),
                 &to_json(item)?,
                 JOURNEY_RETENTION,
             )
@@ -100,7 +110,7 @@ impl Journeys {
     ) -> Result<Vec<FeedItem>, StoreError> {
         let all = self
             .store
-            .hash_get_all(&keys::journey_history(journey_id))
+            .hash_get_all(&JourneyHistoryKey::new(journey_id))
             .await?;
         let skip = all.len().saturating_sub(limit);
         all.into_iter()

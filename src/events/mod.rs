@@ -1,0 +1,54 @@
+//! The stored webhook data: each journey's latest snapshot (ordered by `sequence`) and its event
+//! history ([`journeys`]), the ordered feed of every verified event ([`feed`]) and dead letters
+//! ([`dead_letters`]), with their record types ([`records`]). The webhook receiver writes through
+//! this module and the ops API reads through it; neither knows the other.
+
+pub mod dead_letters;
+pub mod feed;
+pub mod journeys;
+pub mod records;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::store::{Store, StreamTrim};
+
+pub use dead_letters::DeadLetters;
+pub use feed::Feed;
+pub use journeys::{Applied, Journeys};
+pub use records::{DeadLetter, FeedItem, JourneyRecord};
+
+/// Handles on all of the stored webhook data; built once at start-up, cheap to clone.
+#[derive(Clone)]
+pub struct Events {
+    pub journeys: Journeys,
+    pub feed: Feed,
+    pub dead_letters: DeadLetters,
+}
+
+impl Events {
+    pub fn new(store: Arc<dyn Store>, settings: &Settings) -> Self {
+        Events {
+            journeys: Journeys::new(Arc::clone(&store)),
+            feed: Feed::new(Arc::clone(&store), feed_trim(settings)),
+            dead_letters: DeadLetters::new(store),
+        }
+    }
+}
+
+/// The feed's trimming, from the settings.
+pub fn feed_trim(settings: &Settings) -> StreamTrim {
+    StreamTrim {
+        max_len: settings.webhook.feed_max_len,
+        max_age: Duration::from_secs(settings.webhook.feed_max_age_secs),
+    }
+}
+
+/// Identifiers end up inside store keys: keep them to a safe alphabet and length.
+pub fn is_safe_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
