@@ -22,7 +22,6 @@ pub mod proxy;
 pub mod routes;
 pub mod session;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod upstream;

@@ -13,7 +13,6 @@ use crate::embedded::{self, EmbeddedUpstream};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::middleware::{PrefixRoute, RequestContextMiddleware};
-use crate::state::AppState;
 use crate::{store, upstream};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +34,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
-    state: web::Data<AppState>,
+    upstream: upstream::UpstreamClient,
     _embedded: Option<EmbeddedUpstream>,
 }
 
@@ -48,7 +47,8 @@ impl Application {
         for what in settings.dev_defaults_in_use() {
             tracing::warn!("DEVELOPMENT DEFAULT IN USE: {what}");
         }
-        if store.kind() == "memory" {
+        let store_kind = store.kind();
+        if store_kind == "memory" {
             tracing::warn!(
                 "in-memory store: state lives in this process only; run ONE instance, or set BFF__STORE__REDIS_URL"
             );
@@ -72,97 +72,18 @@ impl Application {
             metrics.clone(),
         )?;
         let settings = Arc::new(settings);
-        let directory = crate::directory::Directory::new(Arc::clone(&store));
-        let sessions = crate::session::Sessions::new(
-            &settings,
-            Arc::clone(&store),
-            upstream.clone(),
-            directory.clone(),
-        )
-        // The session capability builds its cipher here (configuration only checked the keys'
-        // shape), so a key the cipher refuses still stops start-up as a configuration error.
-        .map_err(|e| {
-            let problem = match e {
-                crate::session::cipher::CipherError::Config(problem) => problem,
-                other => other.to_string(),
-            };
-            ConfigError::new("session.encryption_keys", problem)
-        })?;
-        // The extractors' own app data (`auth::Caller`, `ops::auth::OpsCaller`), and the session
-        // capability for its routes.
-        let session_data = web::Data::new(sessions.clone());
-        let verifier = web::Data::new(crate::auth::Verifier::from_settings(&settings));
-        let web_sessions =
-            web::Data::new(crate::web::WebSessions::new(&settings, Arc::clone(&store)));
-        let ops_tokens = web::Data::new(crate::ops::auth::OpsTokens::from_settings(&settings));
-        let events = crate::events::Events::new(Arc::clone(&store), &settings);
-        let state = web::Data::new(AppState {
-            settings: Arc::clone(&settings),
-            sessions,
-            webhooks: crate::webhook::Receiver::new(
-                &settings,
-                Arc::clone(&store),
-                events.clone(),
-                directory.clone(),
-                crate::webhook::Forwarder::start(
-                    &settings.webhook,
-                    settings.webhook_forward_urls(),
-                ),
-            ),
-            ops: crate::ops::OpsViews::new(events, directory.clone()),
-            directory,
-            store,
-            upstream,
-            metrics: metrics.clone(),
-        });
-        let app_state = state.clone();
-        let origins = web::Data::new(crate::middleware::cors::AllowedOrigins::from_settings(
-            &settings,
-        ));
-        let max_json = settings.server.max_json_bytes;
-        // The proxy scope is labelled by its prefix (no resource-map walk on the hottest path).
-        let proxy_route = PrefixRoute {
-            prefix: crate::proxy::routes::SCOPE,
-            label: crate::proxy::routes::ROUTE_LABEL,
-        };
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .app_data(origins.clone())
-                .app_data(verifier.clone())
-                .app_data(web_sessions.clone())
-                .app_data(ops_tokens.clone())
-                .app_data(session_data.clone())
-                .app_data(json_config(max_json))
-                .app_data(web::PayloadConfig::new(max_json))
-                .wrap(actix_web::middleware::from_fn(
-                    crate::middleware::cors::cors,
-                ))
-                .wrap(RequestContextMiddleware::new(
-                    metrics.clone(),
-                    Some(proxy_route),
-                ))
-                .configure(crate::routes::configure)
-                .default_service(web::to(not_found))
-        })
-        .listen(listener)?
-        .shutdown_timeout(settings.server.shutdown_timeout_secs)
-        // Signals are ours (see `run_until`): actix would only listen once its future is first
-        // polled, leaving a window after start-up in which SIGTERM kills the process outright.
-        .disable_signals();
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
+        let deps = Deps::build(&settings, store, upstream.clone(), metrics)?;
+        let server = run(listener, deps, &settings)?;
         tracing::info!(
             port,
             address = %format!("http://{}:{}", settings.server.host, port),
-            store = state.store.kind(),
+            store = store_kind,
             "aarthik-bff listening"
         );
         Ok(Application {
             port,
-            server: server.run(),
-            state,
+            server,
+            upstream,
             _embedded: sandbox_handle,
         })
     }
@@ -173,7 +94,7 @@ impl Application {
 
     /// The upstream origin in use (the embedded sandbox's URL in the demo).
     pub fn upstream_base_url(&self) -> String {
-        self.state.upstream.base_url().to_owned()
+        self.upstream.base_url().to_owned()
     }
 
     /// Serve until the process is stopped (tests use this: no signal handling of its own).
@@ -195,6 +116,136 @@ impl Application {
         });
         self.server.await
     }
+}
+
+/// Every capability's long-lived parts, built once and handed to each worker as app data: each
+/// handler and extractor asks for exactly the part it uses.
+#[derive(Clone)]
+struct Deps {
+    store: web::Data<dyn store::Store>,
+    metrics: web::Data<Metrics>,
+    sessions: web::Data<crate::session::Sessions>,
+    verifier: web::Data<crate::auth::Verifier>,
+    web_sessions: web::Data<crate::auth::WebSessions>,
+    ops_tokens: web::Data<crate::auth::OpsTokens>,
+    proxy: web::Data<crate::proxy::forward::ProxyDeps>,
+    receiver: web::Data<crate::webhook::Receiver>,
+    ops: web::Data<crate::ops::OpsViews>,
+    origins: web::Data<crate::middleware::cors::AllowedOrigins>,
+}
+
+impl Deps {
+    fn build(
+        settings: &Settings,
+        store: Arc<dyn store::Store>,
+        upstream: upstream::UpstreamClient,
+        metrics: Metrics,
+    ) -> Result<Self, StartupError> {
+        let directory = crate::directory::Directory::new(Arc::clone(&store));
+        let sessions = crate::session::Sessions::new(
+            settings,
+            Arc::clone(&store),
+            upstream.clone(),
+            directory.clone(),
+        )
+        // The session capability builds its cipher here (configuration only checked the keys'
+        // shape), so a key the cipher refuses still stops start-up as a configuration error.
+        .map_err(|e| {
+            let problem = match e {
+                crate::session::cipher::CipherError::Config(problem) => problem,
+                other => other.to_string(),
+            };
+            ConfigError::new("session.encryption_keys", problem)
+        })?;
+        let events = crate::events::Events::new(Arc::clone(&store), settings);
+        let receiver = crate::webhook::Receiver::new(
+            settings,
+            Arc::clone(&store),
+            events.clone(),
+            directory.clone(),
+            crate::webhook::Forwarder::start(&settings.webhook, settings.webhook_forward_urls()),
+        );
+        Ok(Deps {
+            metrics: web::Data::new(metrics),
+            verifier: web::Data::new(crate::auth::Verifier::from_settings(settings)),
+            web_sessions: web::Data::new(crate::auth::WebSessions::new(
+                settings,
+                Arc::clone(&store),
+            )),
+            ops_tokens: web::Data::new(crate::auth::OpsTokens::from_settings(settings)),
+            proxy: web::Data::new(crate::proxy::forward::ProxyDeps {
+                settings: settings.proxy.clone(),
+                store: Arc::clone(&store),
+                sessions: sessions.clone(),
+                upstream,
+                directory: directory.clone(),
+            }),
+            sessions: web::Data::new(sessions),
+            receiver: web::Data::new(receiver),
+            ops: web::Data::new(crate::ops::OpsViews::new(events, directory)),
+            origins: web::Data::new(crate::middleware::cors::AllowedOrigins::from_settings(
+                settings,
+            )),
+            store: web::Data::from(store),
+        })
+    }
+}
+
+/// The whole application for one worker: app data, middleware, every route.
+fn create_app(
+    deps: Deps,
+    max_json: usize,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    // The proxy scope is labelled by its prefix (no resource-map walk on the hottest path).
+    let proxy_route = PrefixRoute {
+        prefix: crate::proxy::routes::SCOPE,
+        label: crate::proxy::routes::ROUTE_LABEL,
+    };
+    App::new()
+        .app_data(deps.store)
+        .app_data(deps.metrics.clone())
+        .app_data(deps.sessions)
+        .app_data(deps.verifier)
+        .app_data(deps.web_sessions)
+        .app_data(deps.ops_tokens)
+        .app_data(deps.proxy)
+        .app_data(deps.receiver)
+        .app_data(deps.ops)
+        .app_data(deps.origins)
+        .app_data(json_config(max_json))
+        .app_data(web::PayloadConfig::new(max_json))
+        .wrap(actix_web::middleware::from_fn(
+            crate::middleware::cors::cors,
+        ))
+        .wrap(RequestContextMiddleware::new(
+            deps.metrics.get_ref().clone(),
+            Some(proxy_route),
+        ))
+        .configure(crate::routes::configure)
+        .default_service(web::to(not_found))
+}
+
+/// Bind the app to the listener and start serving (signals are handled by [`Application`]).
+fn run(listener: TcpListener, deps: Deps, settings: &Settings) -> Result<Server, StartupError> {
+    let max_json = settings.server.max_json_bytes;
+    let mut server = HttpServer::new(move || create_app(deps.clone(), max_json))
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        // Signals are ours (see `run_until`): actix would only listen once its future is first
+        // polled, leaving a window after start-up in which SIGTERM kills the process outright.
+        .disable_signals();
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
 }
 
 /// SIGTERM / SIGINT, listened for from the moment this is created (before the server is built, so

@@ -10,8 +10,8 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::Verifier;
+use crate::auth::WebSessions;
 use crate::error::ApiError;
-use crate::web::WebSessions;
 
 /// How the caller proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,7 +48,30 @@ pub struct Answer {
     pub idempotency: Option<KeyInfo>,
 }
 
-/// Everything forwarding needs; borrowed from the app state for one request.
+/// The proxy's long-lived dependencies, built once at start-up (app data of its routes).
+pub struct ProxyDeps {
+    pub settings: ProxySettings,
+    pub store: Arc<dyn Store>,
+    pub sessions: Sessions,
+    pub upstream: UpstreamClient,
+    pub directory: Directory,
+}
+
+impl ProxyDeps {
+    /// The forwarder for one request, with this worker's memos.
+    pub fn with<'a>(&'a self, caches: &'a WorkerCaches) -> Proxy<'a> {
+        Proxy {
+            settings: &self.settings,
+            store: &self.store,
+            sessions: &self.sessions,
+            upstream: &self.upstream,
+            directory: &self.directory,
+            caches,
+        }
+    }
+}
+
+/// Everything forwarding needs, borrowed for one request.
 pub struct Proxy<'a> {
     pub settings: &'a ProxySettings,
     pub store: &'a Arc<dyn Store>,

@@ -6,7 +6,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::forward::{Answer, Inbound, Proxy, WorkerCaches};
+use super::forward::{Answer, Inbound, ProxyDeps, WorkerCaches};
 use super::headers::request_headers;
 use super::idempotency::IdempotencyKey;
 use super::path::HeadlessPath;
@@ -15,7 +15,6 @@ use crate::auth::Caller;
 use crate::domain::{PassThrough, RequestContext};
 use crate::error::ApiError;
 use crate::http::body::read_limited;
-use crate::state::AppState;
 use aarthik_contract::headers as names;
 
 /// The proxy's mount point, and the route label its calls carry in logs and metrics (start-up
@@ -36,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn proxy(
-    state: web::Data<AppState>,
+    deps: web::Data<ProxyDeps>,
     caches: web::Data<WorkerCaches>,
     req: HttpRequest,
     caller: Caller,
@@ -57,16 +56,9 @@ async fn proxy(
         .map(|(n, v)| (n.as_str(), v.as_bytes()))
         .collect();
     let headers = request_headers(&pairs);
-    let limit = state.settings.proxy.max_body_bytes;
+    let limit = deps.settings.max_body_bytes;
     let body = read_limited(&req, payload, limit).await?;
-    let proxy = Proxy {
-        settings: &state.settings.proxy,
-        store: &state.store,
-        sessions: &state.sessions,
-        upstream: &state.upstream,
-        directory: &state.directory,
-        caches: &caches,
-    };
+    let proxy = deps.with(&caches);
     let inbound = Inbound {
         method,
         path,

@@ -5,7 +5,7 @@ use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::WebSessions;
+use crate::auth::WebSessions;
 use crate::auth::{Caller, Via};
 use crate::error::{ok, ApiError};
 

@@ -5,22 +5,14 @@
 
 pub mod dedupe;
 pub mod forward;
-mod handler;
 pub mod ingest;
 #[cfg(test)]
 mod ingest_tests;
 pub mod payload;
 pub mod receive;
+mod routes;
 pub mod verify;
-
-use actix_web::web;
 
 pub use forward::Forwarder;
 pub use receive::{Receipt, Receiver, WebhookError};
-
-/// The public path of the receiver.
-pub const PATH: &str = "/v1/webhooks/aarthik";
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(PATH).post(handler::receive));
-}
+pub use routes::{routes, PATH};

@@ -5,39 +5,45 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use crate::domain::PassThrough;
 use crate::error::{ok, ApiError};
-use crate::state::AppState;
 use crate::store::parse_cursor;
 
-use super::auth::OpsCaller;
 use super::sse;
-use super::views::{DEFAULT_LIMIT, MAX_LIMIT};
+use super::views::{OpsViews, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::auth::OpsCaller;
 
 type Query = web::Query<HashMap<String, String>>;
 
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/ops/journeys/{journeyID}").get(journey))
+        .service(web::resource("/v1/ops/users/{userID}/journeys").get(user_journeys))
+        .service(web::resource("/v1/ops/events").get(events))
+        .service(web::resource("/v1/ops/events/stream").get(stream))
+        .service(web::resource("/v1/ops/dead-letters").get(dead_letters));
+}
+
 pub async fn journey(
     _: OpsCaller,
-    state: web::Data<AppState>,
+    ops: web::Data<OpsViews>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.ops.journey(&path).await?;
+    let view = ops.journey(&path).await?;
     Ok(ok(view.ok_or(ApiError::JourneyNotFound)?))
 }
 
 pub async fn user_journeys(
     _: OpsCaller,
-    state: web::Data<AppState>,
+    ops: web::Data<OpsViews>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(state.ops.user_journeys(&path).await?))
+    Ok(ok(ops.user_journeys(&path).await?))
 }
 
 pub async fn events(
     _: OpsCaller,
-    state: web::Data<AppState>,
+    ops: web::Data<OpsViews>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let after = cursor(query.get("after").map(String::as_str))?;
@@ -51,14 +57,14 @@ pub async fn events(
                 ApiError::Validation(format!("limit must be a whole number 1..={MAX_LIMIT}."))
             })?,
     };
-    let page = state.ops.feed_page(after.as_deref(), limit).await?;
+    let page = ops.feed_page(after.as_deref(), limit).await?;
     Ok(ok(page))
 }
 
 pub async fn stream(
     _: OpsCaller,
     req: HttpRequest,
-    state: web::Data<AppState>,
+    ops: web::Data<OpsViews>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     // A reconnecting EventSource sends Last-Event-ID; it wins over the URL's `after`.
@@ -68,7 +74,7 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.trim().is_empty());
     let after = cursor(last_event_id.or(query.get("after").map(String::as_str)))?;
-    let feed = state.ops.feed();
+    let feed = ops.feed();
     let mut res = HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -80,22 +86,9 @@ pub async fn stream(
 
 pub async fn dead_letters(
     _: OpsCaller,
-    state: web::Data<AppState>,
+    ops: web::Data<OpsViews>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(state.ops.dead_letters().await?))
-}
-
-pub async fn redrive(
-    _: OpsCaller,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let receipt = state.webhooks.redrive(&path).await?;
-    Ok(ok(json!({
-        "id": path.into_inner(),
-        "eventID": receipt.event_id,
-        "outcome": receipt.outcome,
-    })))
+    Ok(ok(ops.dead_letters().await?))
 }
 
 /// A feed cursor from the caller, checked before it reaches the store.

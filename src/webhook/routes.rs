@@ -1,28 +1,53 @@
 //! `POST /v1/webhooks/aarthik`: read the raw body (bounded), hand it to the
-//! [`Receiver`](super::Receiver), map the outcome to the envelope.
+//! [`Receiver`](super::Receiver), map the outcome to the envelope. Also
+//! `POST /v1/ops/dead-letters/{id}/redrive` (ops token): re-running a kept delivery is the
+//! receiver's pipeline, so it lives here rather than in the read-only ops capability.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::auth::OpsCaller;
 use crate::error::{ok, ApiError};
 use crate::http::body::{read_limited, BodyError};
-use crate::state::AppState;
+use crate::metrics::Metrics;
 
-use super::receive::{names, DeliveryHeaders, WebhookError};
+use super::receive::{names, DeliveryHeaders, Receiver, WebhookError};
+
+/// The public path of the receiver.
+pub const PATH: &str = "/v1/webhooks/aarthik";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(PATH).post(receive))
+        .service(web::resource("/v1/ops/dead-letters/{id}/redrive").post(redrive));
+}
 
 /// The largest webhook body accepted: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub async fn receive(
+async fn receive(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    receiver: web::Data<Receiver>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_limited(&req, payload, MAX_BODY_BYTES)
         .await
         .map_err(webhook_body_error)?;
-    let receipt = state.webhooks.receive(delivery_headers(&req), body).await?;
-    state.metrics.observe_webhook(receipt.outcome);
+    let receipt = receiver.receive(delivery_headers(&req), body).await?;
+    metrics.observe_webhook(receipt.outcome);
     Ok(ok(receipt))
+}
+
+async fn redrive(
+    _: OpsCaller,
+    receiver: web::Data<Receiver>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let receipt = receiver.redrive(&path).await?;
+    Ok(ok(serde_json::json!({
+        "id": path.into_inner(),
+        "eventID": receipt.event_id,
+        "outcome": receipt.outcome,
+    })))
 }
 
 /// The headers the receiver looks at (first value of each, when valid UTF-8).
