@@ -3,140 +3,14 @@
 //! resume a borrower session, does a refresh path work, does it replay an Idempotency-Key, and
 //! does our webhook receiver accept a delivery signed with our secret.
 
-use std::time::{Duration, Instant};
-
-use aarthik_contract::{headers, paths, signature};
-use reqwest::{Method, StatusCode};
+use aarthik_contract::paths;
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
+use super::probe::{describe_transport, Answer, Client, Probe};
 use super::report::{Report, Status};
-
-/// How the service refreshes borrower sessions (`upstream.refresh_mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshMode {
-    Auto,
-    Endpoint,
-    Resume,
-}
-
-/// What to probe, and with which credentials. Built from the configuration by the CLI.
-pub struct Probe {
-    pub base_url: String,
-    pub api_key: SecretString,
-    pub api_version: Option<String>,
-    pub refresh_path: String,
-    pub refresh_mode: RefreshMode,
-    /// `borrowerExternalID` of the probe borrower (never a real one).
-    pub borrower_id: String,
-    pub timeout: Duration,
-    /// `--webhook URL`: where to send a signed `bff.doctor.ping`.
-    pub webhook: Option<WebhookProbe>,
-}
-
-pub struct WebhookProbe {
-    pub url: String,
-    pub secret: SecretString,
-    pub tenant_id: String,
-    pub application_id: String,
-}
-
-/// An answer as the doctor sees it.
-struct Answer {
-    status: StatusCode,
-    version_echo: Option<String>,
-    body: Value,
-    elapsed: Duration,
-}
-
-impl Answer {
-    fn code(&self) -> String {
-        self.body["error"]["code"]
-            .as_str()
-            .unwrap_or("no error code")
-            .to_owned()
-    }
-    fn describe(&self) -> String {
-        if self.status.is_success() {
-            format!("{}", self.status.as_u16())
-        } else {
-            format!("{} {}", self.status.as_u16(), self.code())
-        }
-    }
-}
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    version: Option<String>,
-}
-
-impl Client {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: Option<&str>,
-        idempotency_key: Option<&str>,
-        body: Option<&Value>,
-    ) -> Result<Answer, String> {
-        let started = Instant::now();
-        let mut req = self
-            .http
-            .request(method, format!("{}{}", self.base, path))
-            .header(headers::CORRELATION_ID, "aarthik-bff-doctor");
-        if let Some(token) = bearer {
-            req = req.bearer_auth(token);
-        }
-        if let Some(key) = idempotency_key {
-            req = req.header(headers::IDEMPOTENCY_KEY, key);
-        }
-        if let Some(v) = &self.version {
-            req = req.header(headers::API_VERSION, v);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.map_err(describe_transport)?;
-        let status = res.status();
-        let version_echo = res
-            .headers()
-            .get(headers::API_VERSION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = res.bytes().await.map_err(describe_transport)?;
-        Ok(Answer {
-            status,
-            version_echo,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            elapsed: started.elapsed(),
-        })
-    }
-}
-
-/// A transport failure in words, without the URL's query or any header.
-fn describe_transport(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_decode() || e.is_body() {
-        "unreadable answer"
-    } else {
-        "request failed"
-    };
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    if cause.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {cause}")
-    }
-}
+use super::side_checks::{refresh_check, webhook_check};
 
 /// Run every check against the upstream and return the report.
 pub async fn run(probe: Probe) -> Report {
@@ -369,9 +243,9 @@ pub async fn run(probe: Probe) -> Report {
     report
 }
 
-struct Tokens {
-    session: SecretString,
-    refresh: Option<SecretString>,
+pub(super) struct Tokens {
+    pub session: SecretString,
+    pub refresh: Option<SecretString>,
 }
 
 fn session_tokens(body: &Value) -> Option<Tokens> {
@@ -431,144 +305,5 @@ fn envelope_check(report: &mut Report, error: &Answer, success: Option<&Answer>)
         report.push("envelope", true, Status::Pass, detail);
     } else {
         report.push("envelope", true, Status::Fail, problems.join("; "));
-    }
-}
-
-async fn refresh_check(
-    report: &mut Report,
-    client: &Client,
-    probe: &Probe,
-    tokens: Option<&Tokens>,
-) {
-    const NAME: &str = "refresh mode";
-    if probe.refresh_mode == RefreshMode::Resume {
-        report.push(
-            NAME,
-            true,
-            Status::Pass,
-            "resume: sessions are renewed by create-or-resume (checked above); no refresh endpoint is called".into(),
-        );
-        return;
-    }
-    let Some(refresh) = tokens.and_then(|t| t.refresh.as_ref()) else {
-        let status = if probe.refresh_mode == RefreshMode::Auto {
-            Status::Pass
-        } else {
-            Status::Fail
-        };
-        report.push(
-            NAME,
-            true,
-            status,
-            "the session answer has no refreshToken; auto and resume renew by create-or-resume"
-                .into(),
-        );
-        return;
-    };
-    let answer = client
-        .call(
-            Method::POST,
-            &probe.refresh_path,
-            Some(refresh.expose_secret()),
-            Some(&uuid::Uuid::new_v4().to_string()),
-            None,
-        )
-        .await;
-    let mode = match probe.refresh_mode {
-        RefreshMode::Auto => "auto",
-        RefreshMode::Endpoint => "endpoint",
-        RefreshMode::Resume => "resume",
-    };
-    let (status, detail) = match answer {
-        Ok(a) if a.status.is_success() && a.body["data"]["sessionToken"].is_string() => (
-            Status::Pass,
-            format!("POST {} rotated the tokens; {mode} uses it", probe.refresh_path),
-        ),
-        Ok(a) if matches!(a.status.as_u16(), 404 | 405 | 501) => match probe.refresh_mode {
-            RefreshMode::Auto => (
-                Status::Pass,
-                format!(
-                    "POST {} answered {}: absent; auto falls back to create-or-resume (works) and is safe",
-                    probe.refresh_path,
-                    a.describe()
-                ),
-            ),
-            _ => (
-                Status::Fail,
-                format!(
-                    "POST {} answered {}: absent, and refresh_mode=endpoint never falls back; use auto or resume",
-                    probe.refresh_path,
-                    a.describe()
-                ),
-            ),
-        },
-        Ok(a) if matches!(a.status.as_u16(), 401 | 403) => (
-            Status::Warn,
-            format!(
-                "POST {} refused a fresh refresh token ({}); {mode} falls back to create-or-resume for each refresh",
-                probe.refresh_path,
-                a.describe()
-            ),
-        ),
-        Ok(a) => (
-            Status::Warn,
-            format!("POST {} answered {}", probe.refresh_path, a.describe()),
-        ),
-        Err(e) => (Status::Warn, format!("POST {}: {e}", probe.refresh_path)),
-    };
-    report.push(NAME, true, status, detail);
-}
-
-async fn webhook_check(report: &mut Report, http: &reqwest::Client, w: &WebhookProbe) {
-    let event_id = format!("evt_doctor_{}", ulid::Ulid::new());
-    let body = json!({
-        "schema_version": "1.0.0",
-        "event_type": aarthik_contract::webhook::EVENT_TYPE_DOCTOR_PING,
-        "event_id": event_id,
-        "event_at": aarthik_contract::envelope::now_timestamp(),
-        "tenant_id": w.tenant_id,
-        "application_id": w.application_id,
-    });
-    let raw = body.to_string();
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let sig = signature::sign(w.secret.expose_secret().as_bytes(), &ts, raw.as_bytes());
-    let res = http
-        .post(&w.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(headers::WEBHOOK_EVENT_ID, &event_id)
-        .header(headers::WEBHOOK_TENANT_ID, &w.tenant_id)
-        .header(headers::WEBHOOK_APPLICATION_ID, &w.application_id)
-        .header(headers::WEBHOOK_TIMESTAMP, &ts)
-        .header(headers::WEBHOOK_SIGNATURE, sig)
-        .body(raw)
-        .send()
-        .await;
-    match res {
-        Ok(r) if r.status().is_success() => report.push(
-            "webhook delivery",
-            true,
-            Status::Pass,
-            format!(
-                "{} accepted a signed bff.doctor.ping ({})",
-                w.url,
-                r.status().as_u16()
-            ),
-        ),
-        Ok(r) => report.push(
-            "webhook delivery",
-            true,
-            Status::Fail,
-            format!(
-                "{} answered {} to a delivery signed with the configured secret",
-                w.url,
-                r.status().as_u16()
-            ),
-        ),
-        Err(e) => report.push(
-            "webhook delivery",
-            true,
-            Status::Fail,
-            format!("{}: {}", w.url, describe_transport(e)),
-        ),
     }
 }

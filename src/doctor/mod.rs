@@ -9,7 +9,10 @@
 
 mod checks;
 pub mod cli;
+mod probe;
 mod report;
+mod side_checks;
 
-pub use checks::{run, Probe, RefreshMode, WebhookProbe};
+pub use checks::run;
+pub use probe::{Probe, RefreshMode, WebhookProbe};
 pub use report::{Check, Report, Status};
