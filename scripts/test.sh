@@ -41,6 +41,11 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "==> build without the simulator (--no-default-features) and check it carries no sandbox crate"
+timeout 900 cargo build --locked -p aarthik-bff --no-default-features
+if cargo tree --locked -p aarthik-bff --no-default-features -e normal,build | grep -q aarthik-sandbox; then
+  echo "the --no-default-features build depends on the sandbox crate"; exit 1
+fi
 echo "==> cargo test --locked --workspace (every crate)"
 cargo test --locked --workspace --no-run
 # Running (not building) the tests is bounded in time: a hung test fails the run instead of CI.
