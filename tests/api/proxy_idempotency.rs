@@ -1,4 +1,4 @@
-//! Idempotency of mutating proxied calls (DESIGN §3), against the real sandbox and Redis.
+//! Idempotency of mutating proxied calls (IETF `Idempotency-Key` semantics), against the real sandbox and Redis.
 
 use serde_json::json;
 
