@@ -62,6 +62,9 @@ pub enum ApiError {
     UpstreamTimeout,
     #[error("internal error")]
     Internal(#[source] Cause),
+    /// The body did not arrive within the allowed time.
+    #[error("request body timed out")]
+    RequestTimeout,
     /// An upstream 4xx answer handed to the caller as received (status and body).
     #[error("upstream answered {status}")]
     UpstreamAnswer {
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::UpstreamUnavailable(_) => C::UpstreamUnavailable,
             ApiError::UpstreamTimeout => C::UpstreamTimeout,
             ApiError::Internal(_) => C::Internal,
+            ApiError::RequestTimeout => C::RequestTimeout,
             ApiError::UpstreamAnswer { .. } => C::UpstreamAnswer,
         }
     }

@@ -233,11 +233,24 @@ fn create_app(
         .default_service(web::to(not_found))
 }
 
+/// Time allowed for a request's head to arrive.
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time allowed for a client to acknowledge the close of its connection.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Open connections per worker (beyond, new connections wait in the listen backlog).
+const MAX_CONNECTIONS_PER_WORKER: usize = 10_000;
+
 /// Bind the app to the listener and start serving (signals are handled by [`Application`]).
 fn run(listener: TcpListener, deps: Deps, settings: &Settings) -> Result<Server, StartupError> {
     let max_json = settings.server.max_json_bytes;
     let mut server = HttpServer::new(move || create_app(deps.clone(), max_json))
         .listen(listener)?
+        // Set deliberately rather than left to defaults: a request head must arrive within 5 s
+        // (else 408), a closing client gets 1 s, and each worker holds a bounded number of
+        // connections (request bodies have their own limits and deadlines where they are read).
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .max_connections(MAX_CONNECTIONS_PER_WORKER)
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         // Signals are ours (see `run_until`): actix would only listen once its future is first
         // polled, leaving a window after start-up in which SIGTERM kills the process outright.

@@ -113,6 +113,10 @@ pub struct WebhookSettings {
     pub forward_max_attempts: u32,
     pub forward_first_retry_ms: u64,
     pub forward_timeout_ms: u64,
+    /// Time allowed to receive a webhook body (then 408).
+    pub read_timeout_ms: u64,
+    /// Webhook bodies read at once per instance (beyond: 429 with Retry-After).
+    pub max_concurrent_reads: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

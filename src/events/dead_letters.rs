@@ -13,6 +13,15 @@ use aarthik_contract::envelope::now_timestamp;
 
 use super::records::{from_json, to_json, DeadLetter, DEAD_LETTER_RETENTION};
 
+/// What [`DeadLetters::keep`] did with a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    /// A new letter with this id.
+    New(String),
+    /// This body was a letter already (waiting or resolved); nothing changed.
+    Already(String),
+}
+
 #[derive(Clone)]
 pub struct DeadLetters {
     store: Arc<dyn Store>,
@@ -28,15 +37,21 @@ impl DeadLetters {
         DeadLetters { store }
     }
 
-    /// Keep a delivery; returns its id.
+    /// Keep a delivery. A body that is already a letter — waiting, or re-driven and resolved — is
+    /// left as it is: a captured delivery replayed with another bad header must not bring a
+    /// resolved letter back (the event it carries was stored when it was re-driven).
     pub async fn keep(
         &self,
         reason: &str,
         headers: BTreeMap<String, String>,
         body: &[u8],
-    ) -> Result<String, StoreError> {
+    ) -> Result<Kept, StoreError> {
+        let id = letter_id(body);
+        if self.get(&id).await?.is_some() {
+            return Ok(Kept::Already(id));
+        }
         let letter = DeadLetter {
-            id: letter_id(body),
+            id,
             received_at: now_timestamp(),
             reason: reason.to_owned(),
             headers,
@@ -44,7 +59,7 @@ impl DeadLetters {
             resolved_at: None,
         };
         self.put(&letter).await?;
-        Ok(letter.id)
+        Ok(Kept::New(letter.id))
     }
 
     /// Write a letter as given (also how tests seed one).

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::store::{Store, StreamTrim};
 
-pub use dead_letters::DeadLetters;
+pub use dead_letters::{DeadLetters, Kept};
 pub use feed::Feed;
 pub use journeys::{Applied, Journeys};
 pub use records::{DeadLetter, FeedItem, JourneyRecord};

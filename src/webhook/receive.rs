@@ -9,13 +9,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Serialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Settings;
 use crate::directory::Directory;
-use crate::events::{DeadLetters, Events};
+use crate::events::{DeadLetters, Events, Kept};
 use crate::store::{Store, StoreError};
 
 use super::forward::{ForwardJob, Forwarder};
@@ -82,6 +84,9 @@ pub struct Receiver {
     ingestor: Ingestor,
     dead_letters: DeadLetters,
     forwarder: Forwarder,
+    /// Bodies being read right now (a slow or stalled sender holds one permit, never more memory).
+    reads: Arc<Semaphore>,
+    read_timeout: Duration,
 }
 
 fn configured(s: &str) -> Option<String> {
@@ -106,7 +111,42 @@ impl Receiver {
             dead_letters: events.dead_letters.clone(),
             ingestor: Ingestor::new(store, events, directory, s),
             forwarder,
+            reads: Arc::new(Semaphore::new(s.webhook.max_concurrent_reads.max(1))),
+            read_timeout: Duration::from_millis(s.webhook.read_timeout_ms),
         }
+    }
+
+    /// Before any byte of the body is read: the signature must be 64 lowercase hex characters and
+    /// the timestamp present and short, else 401 — an unauthenticated sender cannot make us buffer.
+    pub fn precheck(&self, h: &DeliveryHeaders) -> Result<(), WebhookError> {
+        let signature = h.get(names::SIGNATURE).map(String::as_str).unwrap_or("");
+        if signature.len() != 64
+            || !signature
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(WebhookError::SignatureInvalid(
+                "X-AL-Webhook-Signature must be 64 lowercase hex characters.",
+            ));
+        }
+        let timestamp = h.get(names::TIMESTAMP).map(String::as_str).unwrap_or("");
+        if timestamp.is_empty() || timestamp.len() > 40 {
+            return Err(WebhookError::SignatureInvalid(
+                "X-AL-Webhook-Timestamp is missing or malformed.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A permit to read one body, or `None` when `webhook.max_concurrent_reads` bodies are being
+    /// read already (the caller answers 429 and the sender retries).
+    pub fn read_permit(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.reads).try_acquire_owned().ok()
+    }
+
+    /// How long a body may take to arrive.
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
     }
 
     /// A delivery from the upstream.
@@ -125,8 +165,14 @@ impl Receiver {
                     .filter(|(k, _)| names::KEPT.contains(&k.as_str()))
                     .collect();
                 // A body we promised to keep must be kept: if that fails, 503 so it comes back.
-                let id = self.dead_letters.keep(&reason, kept, &body).await?;
-                tracing::warn!(dead_letter = %id, reason = %reason, "verified webhook kept as a dead letter");
+                match self.dead_letters.keep(&reason, kept, &body).await? {
+                    Kept::New(id) => {
+                        tracing::warn!(dead_letter = %id, reason = %reason, "verified webhook kept as a dead letter")
+                    }
+                    Kept::Already(id) => {
+                        tracing::info!(dead_letter = %id, reason = %reason, "this body is already a dead letter (or was re-driven); not kept again")
+                    }
+                }
                 return Err(WebhookError::Invalid(reason));
             }
         };

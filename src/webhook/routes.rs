@@ -29,10 +29,21 @@ async fn receive(
     receiver: web::Data<Receiver>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(&req, payload, MAX_BODY_BYTES)
-        .await
-        .map_err(webhook_body_error)?;
-    let receipt = receiver.receive(delivery_headers(&req), body).await?;
+    // Headers first: nothing unauthenticated-looking gets its body read, and every read holds a
+    // permit and has a deadline, so stalled senders cannot pile up memory.
+    let headers = delivery_headers(&req);
+    receiver.precheck(&headers)?;
+    let _permit = receiver.read_permit().ok_or(ApiError::RateLimited {
+        retry_after_secs: 1,
+    })?;
+    let body = tokio::time::timeout(
+        receiver.read_timeout(),
+        read_limited(&req, payload, MAX_BODY_BYTES),
+    )
+    .await
+    .map_err(|_| ApiError::RequestTimeout)?
+    .map_err(webhook_body_error)?;
+    let receipt = receiver.receive(headers, body).await?;
     metrics.observe_webhook(receipt.outcome);
     Ok(ok(receipt))
 }

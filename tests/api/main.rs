@@ -20,6 +20,7 @@ mod webhook_dead_letters;
 mod webhook_dedupe;
 mod webhook_end_to_end;
 mod webhook_forwarding;
+mod webhook_hardening;
 mod webhook_ordering;
 mod webhook_user_mapping;
 mod webhook_verify;

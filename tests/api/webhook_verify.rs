@@ -209,19 +209,27 @@ async fn raw_exchange(port: u16, head: String, chunks: Vec<Vec<u8>>) -> (String,
 #[tokio::test]
 async fn a_body_over_one_mebibyte_is_refused_before_it_is_buffered() {
     let app = spawn_app().await;
+    // Well-formed signature headers (the body is never read without them); the size is refused
+    // before the signature could even be checked.
+    let signed = format!(
+        "X-AL-Webhook-Timestamp: {}\r\nX-AL-Webhook-Signature: {}\r\n",
+        now_secs(),
+        "0".repeat(64)
+    );
     // Declared too large: refused without waiting for a single body byte.
     let head = format!(
         "POST /v1/webhooks/aarthik HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n",
+         {signed}Content-Length: {}\r\n\r\n",
         2 * 1024 * 1024
     );
     let (status, body) = raw_exchange(app.port, head, vec![]).await;
     assert!(status.contains(" 413"), "{status}");
     assert!(body.contains("PAYLOAD_TOO_LARGE"), "{body}");
     // Chunked without a length: cut off at the chunk that crosses the limit.
-    let head = "POST /v1/webhooks/aarthik HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-                Transfer-Encoding: chunked\r\n\r\n"
-        .to_owned();
+    let head = format!(
+        "POST /v1/webhooks/aarthik HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         {signed}Transfer-Encoding: chunked\r\n\r\n"
+    );
     let piece = vec![b'a'; 64 * 1024];
     let chunk = [
         format!("{:x}\r\n", piece.len()).into_bytes(),
