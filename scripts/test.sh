@@ -51,3 +51,6 @@ cargo test --locked --workspace --no-run
 # Running (not building) the tests is bounded in time: a hung test fails the run instead of CI.
 timeout --kill-after=10 "${TEST_TIMEOUT_SECS:-1200}" \
   cargo test --locked --workspace -- --test-threads="${TEST_THREADS:-4}"
+
+echo "==> schemathesis: the running service against its own /openapi.json"
+timeout 900 scripts/schemathesis.sh
