@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session benchmarks (README "Benchmarks"): cached POST /v1/session throughput and latency, and the
+# Session benchmarks (docs/benchmarks.md, "Sessions"): cached POST /v1/session throughput and latency, and the
 # 50-way refresh storm over 3 instances sharing one Redis. Every phase is bounded in time.
 #   scripts/bench-sessions.sh            # DURATION=10 CONNECTIONS=32 by default
 # Needs: redis-server, wrk, curl, jq (wrk/redis are apt-get installed when missing).

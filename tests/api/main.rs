@@ -3,6 +3,7 @@
 //! Shared set-up is in `helpers/`; `TEST_LOG=1` shows the service's logs.
 
 mod cli;
+mod docs;
 mod health;
 mod helpers;
 mod http_surface;
