@@ -11,6 +11,7 @@ mod ops;
 mod proxy;
 mod proxy_idempotency;
 mod proxy_upstream_failures;
+mod revoke;
 mod session;
 mod session_auth;
 mod session_failures;
