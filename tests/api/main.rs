@@ -8,6 +8,7 @@ mod helpers;
 mod http_surface;
 mod logs;
 mod ops;
+mod ops_audit;
 mod proxy;
 mod proxy_idempotency;
 mod proxy_upstream_failures;
