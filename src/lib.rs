@@ -3,6 +3,7 @@
 //! `embedded-sandbox`. `docs/architecture.md` maps the modules and the direction of imports.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod proxy;
+pub mod revoke;
 pub mod routes;
 pub mod session;
 pub mod startup;

@@ -127,7 +127,10 @@ struct Deps {
     sessions: web::Data<crate::session::Sessions>,
     verifier: web::Data<crate::auth::Verifier>,
     web_sessions: web::Data<crate::auth::WebSessions>,
+    revocations: web::Data<crate::auth::Revocations>,
     ops_tokens: web::Data<crate::auth::OpsTokens>,
+    audit: web::Data<crate::audit::Audit>,
+    revoker: web::Data<crate::revoke::Revoker>,
     proxy: web::Data<crate::proxy::forward::ProxyDeps>,
     receiver: web::Data<crate::webhook::Receiver>,
     ops: web::Data<crate::ops::OpsViews>,
@@ -165,14 +168,32 @@ impl Deps {
             directory.clone(),
             crate::webhook::Forwarder::start(&settings.webhook, settings.webhook_forward_urls()),
         );
+        // A revocation read from any instance drops this instance's token memo for that user.
+        let forget_memo: crate::auth::revocation::Listener = {
+            let sessions = sessions.clone();
+            Box::new(move |user: &str| sessions.forget_remembered(user))
+        };
+        let revocations =
+            crate::auth::Revocations::start(settings, Arc::clone(&store), vec![forget_memo]);
+        let audit = crate::audit::Audit::new(Arc::clone(&store));
+        let revoker = crate::revoke::Revoker::new(
+            revocations.clone(),
+            sessions.clone(),
+            audit.clone(),
+            &metrics,
+        )?;
         Ok(Deps {
             metrics: web::Data::new(metrics),
             verifier: web::Data::new(crate::auth::Verifier::from_settings(settings)),
             web_sessions: web::Data::new(crate::auth::WebSessions::new(
                 settings,
                 Arc::clone(&store),
+                revocations.clone(),
             )),
+            revocations: web::Data::new(revocations),
             ops_tokens: web::Data::new(crate::auth::OpsTokens::from_settings(settings)),
+            audit: web::Data::new(audit),
+            revoker: web::Data::new(revoker),
             proxy: web::Data::new(crate::proxy::forward::ProxyDeps {
                 settings: settings.proxy.clone(),
                 store: Arc::clone(&store),
@@ -215,7 +236,10 @@ fn create_app(
         .app_data(deps.sessions)
         .app_data(deps.verifier)
         .app_data(deps.web_sessions)
+        .app_data(deps.revocations)
         .app_data(deps.ops_tokens)
+        .app_data(deps.audit)
+        .app_data(deps.revoker)
         .app_data(deps.proxy)
         .app_data(deps.receiver)
         .app_data(deps.ops)

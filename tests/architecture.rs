@@ -25,19 +25,23 @@ const LAYERS: &[(&str, u8)] = &[
     ("auth", 3),
     ("http", 3),
     ("middleware", 3),
-    // Capabilities (the proxy uses the session capability for tokens, so it sits above it).
-    ("session", 4),
-    ("webhook", 4),
-    ("ops", 4),
-    ("web", 4),
-    ("health", 4),
-    ("openapi", 4),
-    ("doctor", 4),
-    ("proxy", 5),
+    // The audit log: written by capabilities, read by ops.
+    ("audit", 4),
+    // Capabilities (the proxy uses the session capability for tokens, and revocation ends
+    // sessions, so both sit above it).
+    ("session", 5),
+    ("webhook", 5),
+    ("ops", 5),
+    ("web", 5),
+    ("health", 5),
+    ("openapi", 5),
+    ("doctor", 5),
+    ("proxy", 6),
+    ("revoke", 6),
     // Wiring.
-    ("routes", 6),
-    ("startup", 7),
-    ("cli", 8),
+    ("routes", 7),
+    ("startup", 8),
+    ("cli", 9),
 ];
 
 fn src_dir() -> PathBuf {

@@ -1,7 +1,9 @@
 //! The `Caller` extractor: who is calling. A partner JWT in `Authorization: Bearer`, or — for web
 //! apps — the web session cookie together with `X-CSRF: 1` (a header a cross-site form cannot
-//! send). Anything else is 401. It reads the JWT [`Verifier`] and the [`WebSessions`] from app
-//! data (registered at start-up), not the whole application state.
+//! send). Anything else is 401, and so is a JWT of a user signed out everywhere after it was
+//! issued ([`Revocations`]; the cookie store checks its own sessions). It reads the JWT
+//! [`Verifier`], the [`Revocations`] and the [`WebSessions`] from app data (registered at
+//! start-up), not the whole application state.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,7 +11,8 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 
-use super::Verifier;
+use super::jwt::AuthError;
+use super::{Revocations, Verifier};
 use crate::auth::WebSessions;
 use crate::error::ApiError;
 
@@ -46,6 +49,7 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();
+        let revocations = req.app_data::<web::Data<Revocations>>().cloned();
         let authorization = req
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
@@ -69,6 +73,17 @@ impl FromRequest for Caller {
                     let user = verifier.verify_header(Some(&value)).map_err(|e| {
                         ApiError::Unauthenticated(format!("Invalid partner token: {e}."))
                     })?;
+                    let revocations = revocations
+                        .ok_or_else(|| ApiError::Internal("revocations not registered".into()))?;
+                    if !revocations
+                        .admits_token(&user.user_id, user.issued_at)
+                        .await?
+                    {
+                        return Err(ApiError::Unauthenticated(format!(
+                            "Invalid partner token: {}.",
+                            AuthError::Revoked
+                        )));
+                    }
                     Ok(Caller {
                         user_id: user.user_id,
                         via: Via::Bearer,

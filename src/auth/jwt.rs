@@ -33,6 +33,8 @@ pub enum AuthError {
     Invalid(String),
     #[error("the token has expired")]
     Expired,
+    #[error("the token was issued before its user was signed out everywhere")]
+    Revoked,
 }
 
 /// A verified partner user.
@@ -40,12 +42,15 @@ pub enum AuthError {
 pub struct PartnerUser {
     /// The JWT `sub`: the partner's own user id.
     pub user_id: String,
+    /// The JWT `iat` (unix seconds), when present: revocation compares it.
+    pub issued_at: Option<i64>,
 }
 
 impl std::fmt::Debug for PartnerUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PartnerUser")
             .field("user_id", &self.user_id)
+            .field("issued_at", &self.issued_at)
             .finish()
     }
 }
@@ -53,6 +58,9 @@ impl std::fmt::Debug for PartnerUser {
 #[derive(Deserialize)]
 struct Claims {
     sub: String,
+    /// A NumericDate may carry a fraction.
+    #[serde(default)]
+    iat: Option<f64>,
 }
 
 struct JwksCache {
@@ -170,7 +178,15 @@ impl Verifier {
         if sub.is_empty() || sub.len() > 256 || sub.chars().any(|c| c.is_control()) {
             return Err(AuthError::Invalid("bad sub".into()));
         }
-        Ok(PartnerUser { user_id: sub })
+        let issued_at = data
+            .claims
+            .iat
+            .filter(|t| t.is_finite())
+            .map(|t| t.floor() as i64);
+        Ok(PartnerUser {
+            user_id: sub,
+            issued_at,
+        })
     }
 
     fn jwks_key(&self, kid: &str, alg: Algorithm) -> Result<DecodingKey, AuthError> {

@@ -1,14 +1,17 @@
 //! Partner-user authentication: partner JWTs (HS256 secret or RS256/ES256 via JWKS), the web
-//! session cookie with its CSRF header (and the cookie store, [`WebSessions`]), ops bearer tokens,
-//! and — for development — minting tokens.
+//! session cookie with its CSRF header (and the cookie store, [`WebSessions`]), revocation (a
+//! user signed out everywhere, [`Revocations`]), ops bearer tokens, and — for development —
+//! minting tokens.
 
 pub mod extract;
 pub mod jwt;
 pub mod ops;
+pub mod revocation;
 pub mod token;
 pub mod web_session;
 
 pub use extract::{Caller, Via};
 pub use jwt::Verifier;
 pub use ops::{OpsCaller, OpsTokens};
+pub use revocation::Revocations;
 pub use web_session::WebSessions;

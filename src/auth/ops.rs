@@ -1,8 +1,10 @@
 //! Ops bearer tokens (`ops.tokens`): an extractor that admits a request only with
-//! `Authorization: Bearer <one of the tokens>`. Both sides are hashed with SHA-256 before a
+//! `Authorization: Bearer <one of the tokens>`, and names the operator it belongs to (an item
+//! `name:token`; a bare token is named `ops`). Both sides are hashed with SHA-256 before a
 //! constant-time compare, so neither the content nor the length of a token leaks through timing,
-//! and every configured token is compared (no early exit). The digests are app data of their own
-//! ([`OpsTokens`], registered at start-up).
+//! and every configured token is compared (no early exit; the matching name is picked with a
+//! constant-time select). The digests are app data of their own ([`OpsTokens`], registered at
+//! start-up).
 
 use std::future::{ready, Ready};
 
@@ -10,40 +12,57 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use crate::error::ApiError;
 
-/// SHA-256 digests of the configured ops tokens, computed once at start-up.
+/// SHA-256 digests of the configured ops tokens with their operator names, computed once at
+/// start-up.
 pub struct OpsTokens {
-    digests: Vec<[u8; 32]>,
+    operators: Vec<(String, [u8; 32])>,
 }
 
 impl OpsTokens {
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
         OpsTokens {
-            digests: settings
-                .ops_tokens()
-                .iter()
-                .map(|t| Sha256::digest(t.expose_secret().as_bytes()).into())
+            operators: settings
+                .ops_operators()
+                .into_iter()
+                .map(|(name, t)| (name, Sha256::digest(t.expose_secret().as_bytes()).into()))
                 .collect(),
         }
     }
 
-    /// Constant time in the token and against every configured token (no early exit).
-    pub fn admits(&self, presented: &str) -> bool {
+    /// The operator whose token this is. Constant time in the token and against every configured
+    /// token (no early exit).
+    pub fn identify(&self, presented: &str) -> Option<&str> {
         let presented = Sha256::digest(presented.as_bytes());
         let mut matched = Choice::from(0u8);
-        for expected in &self.digests {
-            matched |= expected[..].ct_eq(&presented[..]);
+        let mut index = 0u64;
+        for (i, (_, expected)) in self.operators.iter().enumerate() {
+            let eq = expected[..].ct_eq(&presented[..]);
+            index = u64::conditional_select(&index, &(i as u64), eq);
+            matched |= eq;
         }
-        matched.into()
+        let matched: bool = matched.into();
+        matched
+            .then(|| self.operators.get(index as usize))
+            .flatten()
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// Constant time in the token and against every configured token (no early exit).
+    pub fn admits(&self, presented: &str) -> bool {
+        self.identify(presented).is_some()
     }
 }
 
-/// Proof that the caller presented a valid ops token.
-#[derive(Debug, Clone, Copy)]
-pub struct OpsCaller;
+/// Proof that the caller presented a valid ops token, and whose it is.
+#[derive(Debug, Clone)]
+pub struct OpsCaller {
+    /// The operator's name from `ops.tokens` (`ops` for a bare token): what the audit log records.
+    pub operator: String,
+}
 
 impl FromRequest for OpsCaller {
     type Error = ApiError;
@@ -69,10 +88,36 @@ fn check(req: &HttpRequest) -> Result<OpsCaller, ApiError> {
         })
         .filter(|t| !t.is_empty())
         .ok_or_else(refuse)?;
-    let matched = tokens.admits(presented);
-    if matched {
-        Ok(OpsCaller)
-    } else {
-        Err(refuse())
+    match tokens.identify(presented) {
+        Some(operator) => Ok(OpsCaller {
+            operator: operator.to_owned(),
+        }),
+        None => Err(refuse()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_names_its_operator_and_a_bare_token_is_ops() {
+        let settings = crate::config::load(
+            crate::config::LoadOptions {
+                config_dir: Some(std::path::PathBuf::from("/nonexistent")),
+                read_env_vars: false,
+                ..Default::default()
+            }
+            .set("ops.tokens", "alice:token-a,token-b,bob:token-c"),
+        )
+        .unwrap();
+        let tokens = OpsTokens::from_settings(&settings);
+        assert_eq!(tokens.identify("token-a"), Some("alice"));
+        assert_eq!(tokens.identify("token-b"), Some("ops"));
+        assert_eq!(tokens.identify("token-c"), Some("bob"));
+        for wrong in ["alice:token-a", "token-", "", "alice"] {
+            assert_eq!(tokens.identify(wrong), None, "{wrong}");
+            assert!(!tokens.admits(wrong));
+        }
     }
 }

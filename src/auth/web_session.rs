@@ -2,7 +2,9 @@
 //! Secure; SameSite=Strict; Path=/` cookie (`__Host-bff_session` by default). The store keeps only
 //! a hash of the id (a store dump yields no usable cookies), the partner user, and the idle and
 //! absolute expiries. A new id is issued at every login (the previous one is ended); `DELETE`
-//! ends it. Cookie-authenticated calls must also carry `X-CSRF: 1` (see `auth::extract`).
+//! ends it, and so does signing the user out everywhere (a session created before the user's
+//! revocation is refused and deleted on its next use). Cookie-authenticated calls must also carry
+//! `X-CSRF: 1` (see `auth::extract`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::Revocations;
 use crate::config::Settings;
 use crate::store::{Store, StoreError};
 
@@ -26,6 +29,7 @@ struct WebRecord {
 #[derive(Clone)]
 pub struct WebSessions {
     store: Arc<dyn Store>,
+    revocations: Revocations,
     idle_ms: i64,
     absolute_ms: i64,
     pub cookie_name: String,
@@ -36,9 +40,10 @@ fn key(id: &str) -> crate::store::keys::WebSessionKey {
 }
 
 impl WebSessions {
-    pub fn new(settings: &Settings, store: Arc<dyn Store>) -> Self {
+    pub fn new(settings: &Settings, store: Arc<dyn Store>, revocations: Revocations) -> Self {
         WebSessions {
             store,
+            revocations,
             idle_ms: (settings.web.idle_timeout_secs * 1000) as i64,
             absolute_ms: (settings.web.absolute_timeout_secs * 1000) as i64,
             cookie_name: settings.web.cookie_name.clone(),
@@ -70,7 +75,8 @@ impl WebSessions {
         Ok(id)
     }
 
-    /// The user behind a cookie value, sliding the idle expiry. `None` when unknown or expired.
+    /// The user behind a cookie value, sliding the idle expiry. `None` when unknown, expired, or
+    /// created before the user was signed out everywhere.
     pub async fn resolve(&self, id: &str) -> Result<Option<String>, StoreError> {
         if id.len() != 43
             || !id
@@ -86,7 +92,13 @@ impl WebSessions {
             return Ok(None);
         };
         let now = chrono::Utc::now().timestamp_millis();
-        if now - rec.created_ms >= self.absolute_ms || now - rec.last_ms >= self.idle_ms {
+        if now - rec.created_ms >= self.absolute_ms
+            || now - rec.last_ms >= self.idle_ms
+            || !self
+                .revocations
+                .admits_session(&rec.user, rec.created_ms)
+                .await?
+        {
             self.store.delete(&key(id)).await?;
             return Ok(None);
         }

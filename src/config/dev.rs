@@ -40,9 +40,10 @@ impl Settings {
         {
             return refuse("webhook.secrets", "the dev secret");
         }
-        if split_list(self.ops.tokens.expose_secret())
+        if self
+            .ops_tokens()
             .iter()
-            .any(|s| s == OPS_TOKEN)
+            .any(|t| t.expose_secret() == OPS_TOKEN)
         {
             return refuse("ops.tokens", "the dev token");
         }
@@ -75,9 +76,10 @@ impl Settings {
         {
             v.push("development webhook secret shared with the sandbox");
         }
-        if split_list(self.ops.tokens.expose_secret())
+        if self
+            .ops_tokens()
             .iter()
-            .any(|s| s == OPS_TOKEN)
+            .any(|t| t.expose_secret() == OPS_TOKEN)
         {
             v.push("development ops token");
         }

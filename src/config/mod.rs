@@ -84,6 +84,9 @@ pub struct AuthSettings {
     pub issuer: String,
     pub audience: String,
     pub leeway_secs: u64,
+    /// The longest partner-JWT lifetime honoured; also how long a revocation refuses JWTs that
+    /// carry no `iat`.
+    pub max_token_lifetime_secs: u64,
     pub algorithms: String,
     pub pseudonym_pepper: SecretString,
 }
@@ -118,6 +121,9 @@ pub struct WebhookSettings {
     /// Webhook bodies read at once per instance (beyond: 429 with Retry-After).
     pub max_concurrent_reads: usize,
 }
+
+/// The operator name of an ops token configured without one.
+pub const DEFAULT_OPERATOR: &str = "ops";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OpsSettings {
@@ -182,11 +188,21 @@ impl Settings {
         split_list(&self.webhook.forward_urls)
     }
 
-    /// The ops bearer tokens.
+    /// The ops bearer tokens (the token part of each `name:token` item).
     pub fn ops_tokens(&self) -> Vec<SecretString> {
+        self.ops_operators().into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// The ops tokens with their operator names: an item `name:token` names its operator (the name
+    /// recorded in the audit log), a bare token is named [`DEFAULT_OPERATOR`]. The split is at the
+    /// first `:`, so a token may itself contain `:` only when it is given a name.
+    pub fn ops_operators(&self) -> Vec<(String, SecretString)> {
         split_list(self.ops.tokens.expose_secret())
             .into_iter()
-            .map(SecretString::from)
+            .map(|item| match item.split_once(':') {
+                Some((name, token)) => (name.trim().to_owned(), SecretString::from(token.trim())),
+                None => (DEFAULT_OPERATOR.to_owned(), SecretString::from(item)),
+            })
             .collect()
     }
 

@@ -16,6 +16,7 @@ impl Settings {
         self.validate_webhook()?;
         self.validate_forwarding()?;
         self.validate_proxy_and_web()?;
+        self.validate_ops()?;
         if self.is_production() {
             self.refuse_dev_defaults()?;
         }
@@ -115,6 +116,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "auth.hs256_secret",
                 "must be at least 32 bytes",
+            ));
+        }
+        if self.auth.max_token_lifetime_secs == 0 {
+            return Err(ConfigError::new(
+                "auth.max_token_lifetime_secs",
+                "must be positive",
             ));
         }
         if hs.is_empty() && self.auth.jwks_file.trim().is_empty() {
@@ -243,6 +250,31 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// `ops.tokens` items are `token` or `name:token`; a name is what the audit log shows.
+    fn validate_ops(&self) -> Result<(), ConfigError> {
+        for (name, token) in self.ops_operators() {
+            let name_ok = (1..=64).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+            if !name_ok {
+                return Err(ConfigError::new(
+                    "ops.tokens",
+                    "an operator name (before ':') must be 1-64 characters of A-Z a-z 0-9 . _ @ -",
+                ));
+            }
+            if token.expose_secret().is_empty() {
+                return Err(ConfigError::new(
+                    "ops.tokens",
+                    format!("the item named {name} has no token after ':'"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The shape of `session.encryption_keys`: `id:base64key` items, comma-separated, each key 32
 /// bytes (AES-256), ids 1-32 characters without `.` (the sealed form is `<id>.<…>`). Checked
 /// here so a bad value stops start-up with the other configuration errors; the session
@@ -298,6 +330,29 @@ mod tests {
         .unwrap();
         assert_eq!(s.webhook_forward_urls().len(), 2);
         assert!(!format!("{s:?}").contains("whsec_partner"));
+    }
+
+    #[test]
+    fn ops_tokens_may_name_their_operator() {
+        let s = load(opts().set("ops.tokens", "alice:token-a, token-b,bob:b:c")).unwrap();
+        let named: Vec<(String, String)> = s
+            .ops_operators()
+            .into_iter()
+            .map(|(n, t)| (n, t.expose_secret().to_owned()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("alice".to_owned(), "token-a".to_owned()),
+                ("ops".to_owned(), "token-b".to_owned()),
+                ("bob".to_owned(), "b:c".to_owned()),
+            ]
+        );
+        for bad in [":token", "alice:", "a b:token", "al\u{7}ice:token"] {
+            let e = load(opts().set("ops.tokens", bad)).unwrap_err();
+            assert_eq!(e.key, "ops.tokens", "{bad}");
+            assert!(!e.problem.contains("token-"), "{e}");
+        }
     }
 
     #[test]

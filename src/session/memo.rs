@@ -7,7 +7,8 @@
 //! lives inside the session capability so that every change of token on this instance updates it:
 //! a mint or refresh replaces the entry, a token the upstream rejected is dropped before its
 //! replacement is fetched, and logout removes it. Another instance's memo may still hand out a
-//! logged-out token for up to [`MEMO_TTL`].
+//! logged-out token for up to [`MEMO_TTL`]; signing a user out everywhere clears the entry on every
+//! instance (start-up registers the memo as a revocation listener).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -11,6 +11,7 @@ mod limit;
 mod memo;
 pub mod record;
 pub mod routes;
+mod signout;
 mod upstream_calls;
 
 use std::sync::Arc;

@@ -97,6 +97,12 @@ key_def! {
     FeedKey = "wh:feed";
     /// Dead letters (a hash: id → letter).
     DeadLettersKey = "wh:dead";
+    /// When a partner user was signed out everywhere (unix ms), by user hash.
+    RevokedUserKey = "revoked:user:" (user_hash);
+    /// Every revocation, in order (a stream), for the instances' caches to follow.
+    RevocationLogKey = "revoked:log";
+    /// The ops audit log (a stream).
+    AuditLogKey = "audit:log";
 }
 
 #[cfg(test)]
@@ -138,6 +144,9 @@ mod tests {
             ),
             (FeedKey::new().to_string(), "wh:feed"),
             (DeadLettersKey::new().to_string(), "wh:dead"),
+            (RevokedUserKey::new("ab12").to_string(), "revoked:user:ab12"),
+            (RevocationLogKey::new().to_string(), "revoked:log"),
+            (AuditLogKey::new().to_string(), "audit:log"),
         ];
         for (built, expected) in pinned {
             assert_eq!(built, expected);

@@ -1,10 +1,11 @@
 //! `POST /v1/webhooks/aarthik`: read the raw body (bounded), hand it to the
 //! [`Receiver`](super::Receiver), map the outcome to the envelope. Also
-//! `POST /v1/ops/dead-letters/{id}/redrive` (ops token): re-running a kept delivery is the
-//! receiver's pipeline, so it lives here rather than in the read-only ops capability.
+//! `POST /v1/ops/dead-letters/{id}/redrive` (ops token, audited): re-running a kept delivery is
+//! the receiver's pipeline, so it lives here rather than in the read-only ops capability.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::audit::Audit;
 use crate::auth::OpsCaller;
 use crate::error::{ok, ApiError};
 use crate::http::body::{read_limited, BodyError};
@@ -48,12 +49,19 @@ async fn receive(
     Ok(ok(receipt))
 }
 
+/// The audit action of a re-drive.
+pub const REDRIVE_ACTION: &str = "redrive";
+
 async fn redrive(
-    _: OpsCaller,
+    caller: OpsCaller,
     receiver: web::Data<Receiver>,
+    audit: web::Data<Audit>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let receipt = receiver.redrive(&path).await?;
+    audit
+        .record(&caller.operator, REDRIVE_ACTION, &path)
+        .await?;
     Ok(ok(serde_json::json!({
         "id": path.into_inner(),
         "eventID": receipt.event_id,
