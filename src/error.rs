@@ -60,6 +60,12 @@ pub enum ApiError {
     UpstreamUnavailable(#[source] Cause),
     #[error("upstream timeout")]
     UpstreamTimeout,
+    #[error("upstream answer too large")]
+    UpstreamResponseTooLarge,
+    #[error("upstream answered {status} without its envelope")]
+    UpstreamBadResponse { status: u16 },
+    #[error("upstream refused our credentials")]
+    UpstreamAuthFailed(#[source] Cause),
     #[error("internal error")]
     Internal(#[source] Cause),
     /// An upstream 4xx answer handed to the caller as received (status and body).
@@ -92,6 +98,9 @@ impl ApiError {
             ApiError::StoreUnavailable(_) => C::StoreUnavailable,
             ApiError::UpstreamUnavailable(_) => C::UpstreamUnavailable,
             ApiError::UpstreamTimeout => C::UpstreamTimeout,
+            ApiError::UpstreamResponseTooLarge => C::UpstreamResponseTooLarge,
+            ApiError::UpstreamBadResponse { .. } => C::UpstreamBadResponse,
+            ApiError::UpstreamAuthFailed(_) => C::UpstreamAuthFailed,
             ApiError::Internal(_) => C::Internal,
             ApiError::UpstreamAnswer { .. } => C::UpstreamAnswer,
         }
@@ -251,6 +260,7 @@ impl From<crate::upstream::UpstreamError> for ApiError {
         use crate::upstream::UpstreamError as U;
         match e {
             U::Timeout => ApiError::UpstreamTimeout,
+            U::TooLarge { .. } => ApiError::UpstreamResponseTooLarge,
             U::Unavailable(_) | U::Protocol(_) => ApiError::UpstreamUnavailable(e.into()),
         }
     }
@@ -328,6 +338,21 @@ mod tests {
                 "UPSTREAM_UNAVAILABLE",
             ),
             (ApiError::UpstreamTimeout, 504, "UPSTREAM_TIMEOUT"),
+            (
+                ApiError::UpstreamResponseTooLarge,
+                502,
+                "UPSTREAM_RESPONSE_TOO_LARGE",
+            ),
+            (
+                ApiError::UpstreamBadResponse { status: 500 },
+                502,
+                "UPSTREAM_BAD_RESPONSE",
+            ),
+            (
+                ApiError::UpstreamAuthFailed("x".into()),
+                502,
+                "UPSTREAM_AUTH_FAILED",
+            ),
             (ApiError::Internal("x".into()), 500, "INTERNAL"),
         ];
         for (e, status, code) in cases {
