@@ -3,6 +3,9 @@
 //! Shared set-up is in `helpers/`; `TEST_LOG=1` shows the service's logs.
 
 mod cli;
+mod hardening_edge;
+mod hardening_proxy;
+mod hardening_upstream;
 mod health;
 mod helpers;
 mod http_surface;

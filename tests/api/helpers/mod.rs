@@ -12,6 +12,7 @@
 mod app;
 mod journey;
 mod sandbox;
+mod standin;
 mod webhook;
 
 use std::collections::BTreeSet;
@@ -23,6 +24,7 @@ use std::time::Duration;
 pub use self::app::*;
 pub use self::journey::*;
 pub use self::sandbox::*;
+pub use self::standin::*;
 pub use self::webhook::*;
 
 // The service's internals used by the tests (besides those in this folder's own modules).
