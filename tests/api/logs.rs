@@ -164,7 +164,7 @@ async fn text_logs_escape_control_characters_from_input() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let port = loop {
         let found = out.lock().unwrap().lines().find_map(|l| {
-            let rest = l.split("aarthik-bff listening").nth(1)?;
+            let rest = strip_ansi(l.split("aarthik-bff listening").nth(1)?);
             let p = rest.split("port=").nth(1)?;
             p.split(|c: char| !c.is_ascii_digit())
                 .next()?
@@ -208,4 +208,22 @@ async fn text_logs_escape_control_characters_from_input() {
     );
     assert!(!logs.contains("\u{1b}]0;pwned"), "a raw escape sequence");
     assert!(!logs.contains('\u{7}'), "a raw BEL");
+}
+
+/// `line` without the formatter's own colour codes (`ESC [ … m`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
