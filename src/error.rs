@@ -60,6 +60,12 @@ pub enum ApiError {
     UpstreamUnavailable(#[source] Cause),
     #[error("upstream timeout")]
     UpstreamTimeout,
+    #[error("upstream answer too large")]
+    UpstreamResponseTooLarge,
+    #[error("upstream answered {status} without its envelope")]
+    UpstreamBadResponse { status: u16 },
+    #[error("upstream refused our credentials")]
+    UpstreamAuthFailed(#[source] Cause),
     #[error("internal error")]
     Internal(#[source] Cause),
     /// The body did not arrive within the allowed time.
@@ -95,6 +101,9 @@ impl ApiError {
             ApiError::StoreUnavailable(_) => C::StoreUnavailable,
             ApiError::UpstreamUnavailable(_) => C::UpstreamUnavailable,
             ApiError::UpstreamTimeout => C::UpstreamTimeout,
+            ApiError::UpstreamResponseTooLarge => C::UpstreamResponseTooLarge,
+            ApiError::UpstreamBadResponse { .. } => C::UpstreamBadResponse,
+            ApiError::UpstreamAuthFailed(_) => C::UpstreamAuthFailed,
             ApiError::Internal(_) => C::Internal,
             ApiError::RequestTimeout => C::RequestTimeout,
             ApiError::UpstreamAnswer { .. } => C::UpstreamAnswer,
@@ -255,6 +264,7 @@ impl From<crate::upstream::UpstreamError> for ApiError {
         use crate::upstream::UpstreamError as U;
         match e {
             U::Timeout => ApiError::UpstreamTimeout,
+            U::TooLarge { .. } => ApiError::UpstreamResponseTooLarge,
             U::Unavailable(_) | U::Protocol(_) => ApiError::UpstreamUnavailable(e.into()),
         }
     }
@@ -332,6 +342,21 @@ mod tests {
                 "UPSTREAM_UNAVAILABLE",
             ),
             (ApiError::UpstreamTimeout, 504, "UPSTREAM_TIMEOUT"),
+            (
+                ApiError::UpstreamResponseTooLarge,
+                502,
+                "UPSTREAM_RESPONSE_TOO_LARGE",
+            ),
+            (
+                ApiError::UpstreamBadResponse { status: 500 },
+                502,
+                "UPSTREAM_BAD_RESPONSE",
+            ),
+            (
+                ApiError::UpstreamAuthFailed("x".into()),
+                502,
+                "UPSTREAM_AUTH_FAILED",
+            ),
             (ApiError::Internal("x".into()), 500, "INTERNAL"),
         ];
         for (e, status, code) in cases {

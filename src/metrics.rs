@@ -1,4 +1,7 @@
 //! Prometheus metrics: requests by route and status, latency histograms, upstream calls.
+//!
+//! Every label comes from a fixed set, so no request can create a new time series: methods are
+//! named by [`method_label`], routes by their templates (never raw paths), statuses are numbers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +9,17 @@ use std::time::Duration;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
+
+/// The methods this service serves; anything else is labelled `OTHER` (and refused with 405).
+pub const KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The metrics label of an HTTP method: itself when known, else `OTHER`.
+pub fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .into_iter()
+        .find(|m| *m == method)
+        .unwrap_or("OTHER")
+}
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -77,6 +91,7 @@ impl Metrics {
     }
 
     pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
         self.inner
             .http_requests
             .with_label_values(&[method, route, &status.to_string()])
@@ -89,6 +104,7 @@ impl Metrics {
 
     /// `outcome` is the status code, or `timeout` / `unavailable`.
     pub fn observe_upstream(&self, method: &str, outcome: &str, elapsed: Duration) {
+        let method = method_label(method);
         self.inner
             .upstream_requests
             .with_label_values(&[method, outcome])
@@ -126,5 +142,19 @@ impl Metrics {
             return String::new();
         }
         String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("PATCH"), "PATCH");
+        for m in ["FOO", "get", "PROPFIND", "TRACE", "CONNECT"] {
+            assert_eq!(method_label(m), "OTHER", "{m}");
+        }
     }
 }

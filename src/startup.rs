@@ -47,6 +47,9 @@ impl Application {
         for what in settings.dev_defaults_in_use() {
             tracing::warn!("DEVELOPMENT DEFAULT IN USE: {what}");
         }
+        for warning in settings.warnings() {
+            tracing::warn!("{warning}");
+        }
         let store_kind = store.kind();
         if store_kind == "memory" {
             tracing::warn!(
@@ -70,7 +73,8 @@ impl Application {
             Duration::from_millis(settings.upstream.connect_timeout_ms),
             Duration::from_millis(settings.upstream.timeout_ms),
             metrics.clone(),
-        )?;
+        )?
+        .with_max_response_bytes(settings.upstream.max_response_bytes);
         let settings = Arc::new(settings);
         let deps = Deps::build(&settings, store, upstream.clone(), metrics)?;
         let server = run(listener, deps, &settings)?;

@@ -16,6 +16,9 @@ use super::{Revocations, Verifier};
 use crate::auth::WebSessions;
 use crate::error::ApiError;
 
+/// What a caller with a refused partner JWT is told, whatever the reason (the log has it).
+pub const INVALID_TOKEN: &str = "Invalid partner token.";
+
 /// How the caller proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -70,8 +73,10 @@ impl FromRequest for Caller {
                 Some(Ok(value)) => {
                     let verifier = verifier
                         .ok_or_else(|| ApiError::Internal("JWT verifier not registered".into()))?;
+                    // One message for every refusal: the reason helps an attacker more than an app.
                     let user = verifier.verify_header(Some(&value)).map_err(|e| {
-                        ApiError::Unauthenticated(format!("Invalid partner token: {e}."))
+                        tracing::info!(reason = %e, "partner token refused");
+                        ApiError::Unauthenticated(INVALID_TOKEN.into())
                     })?;
                     let revocations = revocations
                         .ok_or_else(|| ApiError::Internal("revocations not registered".into()))?;
@@ -89,9 +94,10 @@ impl FromRequest for Caller {
                         via: Via::Bearer,
                     })
                 }
-                Some(Err(_)) => Err(ApiError::Unauthenticated(
-                    "Invalid Authorization header.".into(),
-                )),
+                Some(Err(_)) => {
+                    tracing::info!(reason = "not visible ASCII", "partner token refused");
+                    Err(ApiError::Unauthenticated(INVALID_TOKEN.into()))
+                }
                 None => {
                     let Some((id, sessions)) = cookie else {
                         return Err(ApiError::Unauthenticated(

@@ -3,13 +3,21 @@
 //! JWKS public keys chosen by `kid`. That split is what rules out `alg: none` and HS/RS confusion
 //! (an attacker signing HS256 with a public key as the "secret").
 //!
-//! The JWKS file is re-read when its modification time changes (checked at most once a second), so
-//! key rotation needs no restart.
+//! Besides the signature: `exp` is required, `nbf` is enforced, and a lifetime above
+//! `auth.max_token_lifetime_secs` (`exp - iat`, or `exp - now` without `iat`) is refused, so a
+//! leaked long-lived token is not a standing credential. The reason for a refusal is for the log;
+//! callers get one generic message (see `extract`).
+//!
+//! The JWKS file is re-read when its modification time changes. Verification never waits on file
+//! I/O under a lock: the keys sit behind an `RwLock<Arc<…>>` read fast path; at most once a second
+//! one caller (chosen by a compare-and-swap on the last-check time) looks at the file's mtime and,
+//! when it changed, reads it and swaps the new keys in.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Instant, SystemTime};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
@@ -35,6 +43,10 @@ pub enum AuthError {
     Expired,
     #[error("the token was issued before its user was signed out everywhere")]
     Revoked,
+    #[error("the token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("the token's lifetime exceeds auth.max_token_lifetime_secs")]
+    LifetimeTooLong,
 }
 
 /// A verified partner user.
@@ -58,16 +70,87 @@ impl std::fmt::Debug for PartnerUser {
 #[derive(Deserialize)]
 struct Claims {
     sub: String,
-    /// A NumericDate may carry a fraction.
+    /// NumericDates may carry a fraction.
+    exp: f64,
     #[serde(default)]
     iat: Option<f64>,
 }
 
+type Keys = HashMap<String, (Algorithm, DecodingKey)>;
+
+/// The keys read from the file, with the file's mtime when they were read.
+#[derive(Default)]
+struct Loaded {
+    keys: Keys,
+    modified: Option<SystemTime>,
+}
+
 struct JwksCache {
     path: PathBuf,
-    keys: HashMap<String, (Algorithm, DecodingKey)>,
-    modified: Option<SystemTime>,
-    checked: Option<Instant>,
+    loaded: RwLock<Arc<Loaded>>,
+    /// Milliseconds since `epoch` + 1 of the last mtime check; 0 = never checked.
+    checked_ms: AtomicU64,
+    epoch: Instant,
+}
+
+/// How often the JWKS file's mtime is looked at.
+const JWKS_CHECK_EVERY_MS: u64 = 1000;
+
+impl JwksCache {
+    fn new(path: PathBuf) -> Self {
+        JwksCache {
+            path,
+            loaded: RwLock::new(Arc::new(Loaded::default())),
+            checked_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn current(&self) -> Arc<Loaded> {
+        match self.loaded.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// The keys, after re-reading the file if it is due and changed.
+    fn keys(&self) -> Arc<Loaded> {
+        let now = self.epoch.elapsed().as_millis() as u64 + 1;
+        let last = self.checked_ms.load(Ordering::Acquire);
+        let due = last == 0 || now.saturating_sub(last) >= JWKS_CHECK_EVERY_MS;
+        // One caller per second wins the check; everyone else uses the keys as they are.
+        if due
+            && self
+                .checked_ms
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            self.reload_if_changed();
+        }
+        self.current()
+    }
+
+    fn reload_if_changed(&self) {
+        let current = self.current();
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
+        if modified == current.modified && !current.keys.is_empty() {
+            return;
+        }
+        match load_jwks(&self.path) {
+            Ok(keys) => {
+                let fresh = Arc::new(Loaded { keys, modified });
+                match self.loaded.write() {
+                    Ok(mut g) => *g = fresh,
+                    Err(p) => *p.into_inner() = fresh,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read auth.jwks_file; keeping the previous keys")
+            }
+        }
+    }
 }
 
 /// Verifies partner JWTs. Cheap to clone.
@@ -75,10 +158,11 @@ struct JwksCache {
 pub struct Verifier {
     hs256: Option<Arc<DecodingKey>>,
     allowed: Vec<Algorithm>,
-    jwks: Option<Arc<Mutex<JwksCache>>>,
+    jwks: Option<Arc<JwksCache>>,
     issuer: Option<String>,
     audience: Option<String>,
     leeway: u64,
+    max_lifetime_secs: u64,
 }
 
 fn parse_alg(name: &str) -> Option<Algorithm> {
@@ -98,14 +182,8 @@ impl Verifier {
             .iter()
             .filter_map(|a| parse_alg(a))
             .collect();
-        let jwks = (!settings.auth.jwks_file.is_empty()).then(|| {
-            Arc::new(Mutex::new(JwksCache {
-                path: PathBuf::from(&settings.auth.jwks_file),
-                keys: HashMap::new(),
-                modified: None,
-                checked: None,
-            }))
-        });
+        let jwks = (!settings.auth.jwks_file.is_empty())
+            .then(|| Arc::new(JwksCache::new(PathBuf::from(&settings.auth.jwks_file))));
         Verifier {
             hs256: (!secret.is_empty())
                 .then(|| Arc::new(DecodingKey::from_secret(secret.as_bytes()))),
@@ -114,6 +192,7 @@ impl Verifier {
             issuer: Some(settings.auth.issuer.clone()).filter(|s| !s.is_empty()),
             audience: Some(settings.auth.audience.clone()).filter(|s| !s.is_empty()),
             leeway: settings.auth.leeway_secs,
+            max_lifetime_secs: settings.auth.max_token_lifetime_secs,
         }
     }
 
@@ -152,6 +231,7 @@ impl Verifier {
         validation.leeway = self.leeway;
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.validate_exp = true;
+        validation.validate_nbf = true;
         if let Some(iss) = &self.issuer {
             validation.set_issuer(&[iss]);
             validation.required_spec_claims.insert("iss".into());
@@ -167,6 +247,7 @@ impl Verifier {
             use jsonwebtoken::errors::ErrorKind as K;
             match e.kind() {
                 K::ExpiredSignature => AuthError::Expired,
+                K::ImmatureSignature => AuthError::NotYetValid,
                 K::InvalidSignature => AuthError::Invalid("bad signature".into()),
                 K::InvalidAudience => AuthError::Invalid("wrong audience".into()),
                 K::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
@@ -174,6 +255,20 @@ impl Verifier {
                 _ => AuthError::Invalid("unverifiable".into()),
             }
         })?;
+        let from = data
+            .claims
+            .iat
+            .unwrap_or_else(|| chrono::Utc::now().timestamp() as f64);
+        // A NaN or negative span counts as too long (the cast saturates).
+        let span = data.claims.exp - from;
+        let lifetime = if span.is_nan() {
+            u64::MAX
+        } else {
+            span.max(0.0).ceil() as u64
+        };
+        if lifetime > self.max_lifetime_secs {
+            return Err(AuthError::LifetimeTooLong);
+        }
         let sub = data.claims.sub;
         if sub.is_empty() || sub.len() > 256 || sub.chars().any(|c| c.is_control()) {
             return Err(AuthError::Invalid("bad sub".into()));
@@ -191,28 +286,8 @@ impl Verifier {
 
     fn jwks_key(&self, kid: &str, alg: Algorithm) -> Result<DecodingKey, AuthError> {
         let cache = self.jwks.as_ref().ok_or(AuthError::AlgorithmNotAllowed)?;
-        let mut cache = cache.lock().map_err(|_| AuthError::UnknownKey)?;
-        let due = cache
-            .checked
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-        if due {
-            cache.checked = Some(Instant::now());
-            let modified = std::fs::metadata(&cache.path)
-                .and_then(|m| m.modified())
-                .ok();
-            if modified != cache.modified || cache.keys.is_empty() {
-                match load_jwks(&cache.path) {
-                    Ok(keys) => {
-                        cache.keys = keys;
-                        cache.modified = modified;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not read auth.jwks_file; keeping the previous keys")
-                    }
-                }
-            }
-        }
-        match cache.keys.get(kid) {
+        let loaded = cache.keys();
+        match loaded.keys.get(kid) {
             Some((key_alg, key)) if *key_alg == alg => Ok(key.clone()),
             _ => Err(AuthError::UnknownKey),
         }
@@ -221,9 +296,7 @@ impl Verifier {
 
 /// Read a JWKS file into `kid → (algorithm, key)`. Keys without `kid` are skipped; the algorithm
 /// is the key's `alg`, else implied by its type (RSA → RS256, EC P-256 → ES256).
-pub fn load_jwks(
-    path: &std::path::Path,
-) -> Result<HashMap<String, (Algorithm, DecodingKey)>, String> {
+pub fn load_jwks(path: &std::path::Path) -> Result<Keys, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("read: {e}"))?;
     let set: JwkSet = serde_json::from_str(&text).map_err(|e| format!("parse: {e}"))?;
     let mut out = HashMap::new();

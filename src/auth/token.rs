@@ -25,8 +25,9 @@ pub enum MintError {
     NotAllowed,
     #[error("--sub must be 1-256 printable characters")]
     BadSubject,
-    #[error("--ttl must be between 1 and 2592000 seconds")]
-    BadTtl,
+    /// The server refuses tokens living longer than `auth.max_token_lifetime_secs`.
+    #[error("--ttl must be between 1 and {max} seconds (auth.max_token_lifetime_secs)")]
+    BadTtl { max: u64 },
     #[error("signing failed: {0}")]
     Sign(String),
 }
@@ -43,8 +44,9 @@ pub fn mint(settings: &Settings, sub: &str, ttl_secs: u64) -> Result<String, Min
     if sub.is_empty() || sub.len() > 256 || sub.chars().any(|c| c.is_control()) {
         return Err(MintError::BadSubject);
     }
-    if ttl_secs == 0 || ttl_secs > 30 * 24 * 3600 {
-        return Err(MintError::BadTtl);
+    let max = settings.auth.max_token_lifetime_secs;
+    if ttl_secs == 0 || ttl_secs > max {
+        return Err(MintError::BadTtl { max });
     }
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {

@@ -14,12 +14,13 @@ pub const OPS_TOKEN: &str = "dev-ops-token";
 pub const ENCRYPTION_KEY: &str = "dev1:ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=";
 
 impl Settings {
-    /// In production, the first development default still in use stops start-up.
+    /// Outside development, the first development default still in use stops start-up.
     pub(super) fn refuse_dev_defaults(&self) -> Result<(), ConfigError> {
+        let env = self.env.as_str();
         let refuse = |key: &str, what: &str| {
             Err(ConfigError::new(
                 key,
-                format!("{what} is a development default and BFF_ENV=production refuses it"),
+                format!("{what} is a development default and BFF_ENV={env} refuses it"),
             ))
         };
         if self.embedded_upstream() {
@@ -111,7 +112,9 @@ mod tests {
                 "a-production-secret-of-enough-length-xx",
             )
             .set("webhook.secrets", "whsec_live")
-            .set("ops.tokens", "ops-live")
+            .set("ops.tokens", "ops-live-token-0123456789abcdefghijkl")
+            .set("auth.issuer", "https://partner.example")
+            .set("auth.audience", "aarthik-bff")
             .set(
                 "session.encryption_keys",
                 "k2:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
@@ -119,6 +122,17 @@ mod tests {
         o.env = Some("production".into());
         let s = load(o).unwrap();
         assert!(s.dev_defaults_in_use().is_empty());
+    }
+
+    #[test]
+    fn any_environment_but_development_refuses_development_defaults() {
+        for env in ["staging", "test", "Production"] {
+            let mut o = opts();
+            o.env = Some(env.into());
+            let e = load(o).unwrap_err();
+            assert_eq!(e.key, "upstream.base_url", "{env}");
+            assert!(e.problem.contains(&format!("BFF_ENV={env}")), "{e}");
+        }
     }
 
     #[test]

@@ -184,9 +184,7 @@ mod tests {
 
     #[test]
     fn a_named_environment_is_neither_development_nor_production() {
-        let mut o = opts();
-        o.env = Some("staging".into());
-        let s = load(o).unwrap();
+        let s = load(super::super::production_grade_options("staging")).unwrap();
         assert_eq!(s.env, Environment::Other("staging".into()));
         assert!(!s.is_production());
         let mut o = opts();

@@ -5,6 +5,7 @@
 mod choices;
 pub mod dev;
 mod load;
+mod production;
 mod validate;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -64,6 +65,8 @@ pub struct StoreSettings {
     pub key_prefix: String,
     pub connect_timeout_ms: u64,
     pub response_timeout_ms: u64,
+    /// Keys the in-memory store holds at most (then writes of new keys fail with 503).
+    pub memory_max_keys: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +78,8 @@ pub struct UpstreamSettings {
     pub timeout_ms: u64,
     pub connect_timeout_ms: u64,
     pub refresh_path: String,
+    /// Largest upstream answer accepted (larger: 502 `UPSTREAM_RESPONSE_TOO_LARGE`).
+    pub max_response_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,8 +89,8 @@ pub struct AuthSettings {
     pub issuer: String,
     pub audience: String,
     pub leeway_secs: u64,
-    /// The longest partner-JWT lifetime honoured; also how long a revocation refuses JWTs that
-    /// carry no `iat`.
+    /// The longest partner-JWT lifetime accepted (`exp - iat`, or `exp - now` without `iat`); also
+    /// how long a revocation refuses JWTs that carry no `iat`.
     pub max_token_lifetime_secs: u64,
     pub algorithms: String,
     pub pseudonym_pepper: SecretString,
@@ -136,6 +141,8 @@ pub struct ProxySettings {
     pub idempotency_retention_secs: u64,
     pub idempotency_missing_key: MissingKeyPolicy,
     pub max_retries: u32,
+    /// Per-user budget of mutating proxied calls per minute (then 429 `RATE_LIMITED`).
+    pub mutations_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -165,6 +172,12 @@ fn split_list(s: &str) -> Vec<String> {
 impl Settings {
     pub fn is_production(&self) -> bool {
         self.env == Environment::Production
+    }
+
+    /// Every environment but development (`production`, `staging`, …): development defaults are
+    /// refused and the production rules apply.
+    pub fn is_production_grade(&self) -> bool {
+        self.env != Environment::Development
     }
 
     pub fn embedded_upstream(&self) -> bool {
@@ -227,4 +240,27 @@ fn test_options() -> LoadOptions {
         config_dir: Some(std::path::PathBuf::from("/nonexistent")),
         ..Default::default()
     }
+}
+
+/// Options for a complete production-grade setup in `env` (every rule of those environments met).
+#[cfg(test)]
+fn production_grade_options(env: &str) -> LoadOptions {
+    let mut o = test_options()
+        .set("upstream.base_url", "https://api.example.com")
+        .set("store.redis_url", "redis://127.0.0.1:6379")
+        .set("upstream.api_key", "sk_live_abc")
+        .set(
+            "auth.hs256_secret",
+            "a-production-secret-of-enough-length-xx",
+        )
+        .set("auth.issuer", "https://partner.example")
+        .set("auth.audience", "aarthik-bff")
+        .set("webhook.secrets", "whsec_live_0123456789abcdefghijklmnop")
+        .set("ops.tokens", "asha:ops-live-token-0123456789abcdefghijkl")
+        .set(
+            "session.encryption_keys",
+            "k2:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        );
+    o.env = Some(env.into());
+    o
 }

@@ -17,8 +17,9 @@ impl Settings {
         self.validate_forwarding()?;
         self.validate_proxy_and_web()?;
         self.validate_ops()?;
-        if self.is_production() {
+        if self.is_production_grade() {
             self.refuse_dev_defaults()?;
+            self.validate_production_grade()?;
         }
         Ok(())
     }
@@ -38,6 +39,12 @@ impl Settings {
                     "must start with redis://, rediss:// or unix://",
                 ));
             }
+        }
+        if self.store.memory_max_keys == 0 {
+            return Err(ConfigError::new(
+                "store.memory_max_keys",
+                "must be positive",
+            ));
         }
         if self.store.key_prefix.is_empty() || self.store.key_prefix.len() > 64 {
             return Err(ConfigError::new(
@@ -80,6 +87,12 @@ impl Settings {
                 "must be 1..=300000",
             ));
         }
+        if self.upstream.max_response_bytes == 0 {
+            return Err(ConfigError::new(
+                "upstream.max_response_bytes",
+                "must be positive",
+            ));
+        }
         if self.upstream.connect_timeout_ms == 0 {
             return Err(ConfigError::new(
                 "upstream.connect_timeout_ms",
@@ -110,6 +123,12 @@ impl Settings {
                     format!("{a} is not allowed (HS256, RS256, ES256)"),
                 ));
             }
+        }
+        if self.auth.max_token_lifetime_secs == 0 {
+            return Err(ConfigError::new(
+                "auth.max_token_lifetime_secs",
+                "must be positive",
+            ));
         }
         let hs = self.auth.hs256_secret.expose_secret();
         if !hs.is_empty() && hs.len() < 32 {
@@ -235,8 +254,14 @@ impl Settings {
         if self.proxy.max_body_bytes == 0 {
             return Err(ConfigError::new("proxy.max_body_bytes", "must be positive"));
         }
-        // A name without the __Host- prefix is allowed, though that prefix is what keeps the
-        // cookie pinned to this origin.
+        if self.proxy.mutations_per_minute == 0 {
+            return Err(ConfigError::new(
+                "proxy.mutations_per_minute",
+                "must be positive",
+            ));
+        }
+        // A name without the __Host- prefix is allowed in development only (production-grade
+        // environments refuse it): that prefix is what keeps the cookie pinned to this origin.
         if self.web.cookie_name.is_empty()
             || !self
                 .web

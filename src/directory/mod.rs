@@ -1,7 +1,9 @@
 //! Who owns what: journey → partner user, partner user → journeys, and borrowerExternalID →
 //! partner user (so pseudonymous webhook payloads map back to the partner's user). Written by
 //! sessions and the proxy, read by the proxy (ownership) and the webhook receiver (mapping).
-//! Ownership of a journey is first-writer-wins and never silently reassigned.
+//! Ownership of a journey is first-writer-wins and never silently reassigned. Journey ids are
+//! compared case-insensitively (the owner key holds the id in lower case), so no spelling of an
+//! id escapes the ownership check.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +35,7 @@ impl Directory {
 
     /// Record that `journey_id` belongs to `user_id` (first writer wins).
     pub async fn link_journey(&self, journey_id: &str, user_id: &str) -> Result<Link, StoreError> {
-        let key = JourneyOwnerKey::new(journey_id);
+        let key = JourneyOwnerKey::new(journey_id.to_ascii_lowercase());
         if !self
             .store
             .set_nx(&key, user_id.as_bytes(), RETENTION)
@@ -58,12 +60,15 @@ impl Directory {
         Ok(Link::Owned)
     }
 
+    /// The owner of `journey_id` in any spelling of it.
     pub async fn owner_of(&self, journey_id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .store
-            .get(&JourneyOwnerKey::new(journey_id))
-            .await?
-            .and_then(|b| String::from_utf8(b).ok()))
+        let lower = journey_id.to_ascii_lowercase();
+        let mut owner = self.store.get(&JourneyOwnerKey::new(&lower)).await?;
+        if owner.is_none() && lower != journey_id {
+            // A link written before ids were lower-cased.
+            owner = self.store.get(&JourneyOwnerKey::new(journey_id)).await?;
+        }
+        Ok(owner.and_then(|b| String::from_utf8(b).ok()))
     }
 
     /// The journeys linked to a user, oldest link first.

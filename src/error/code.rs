@@ -25,6 +25,12 @@ pub enum ErrorCode {
     StoreUnavailable,
     UpstreamUnavailable,
     UpstreamTimeout,
+    /// The upstream answered more than `upstream.max_response_bytes`.
+    UpstreamResponseTooLarge,
+    /// A 5xx upstream answer that is not the upstream's envelope (its body stays in the log).
+    UpstreamBadResponse,
+    /// The upstream refused our `sk_*` key, or a freshly minted session token.
+    UpstreamAuthFailed,
     Internal,
     RequestTimeout,
     /// An upstream 4xx passed through as received (its status is the upstream's; never enveloped).
@@ -78,6 +84,9 @@ impl ErrorCode {
             C::StoreUnavailable => spec("STORE_UNAVAILABLE", S::SERVICE_UNAVAILABLE, true, "The session store is unavailable; retry later."),
             C::UpstreamUnavailable => spec("UPSTREAM_UNAVAILABLE", S::BAD_GATEWAY, true, "The lending platform is unreachable."),
             C::UpstreamTimeout => spec("UPSTREAM_TIMEOUT", S::GATEWAY_TIMEOUT, true, "The lending platform did not answer in time."),
+            C::UpstreamResponseTooLarge => spec("UPSTREAM_RESPONSE_TOO_LARGE", S::BAD_GATEWAY, false, "The lending platform's answer is larger than this service accepts."),
+            C::UpstreamBadResponse => spec("UPSTREAM_BAD_RESPONSE", S::BAD_GATEWAY, true, "The lending platform answered with an error."),
+            C::UpstreamAuthFailed => spec("UPSTREAM_AUTH_FAILED", S::BAD_GATEWAY, false, "The lending platform refused this service's credentials."),
             C::Internal => spec("INTERNAL", S::INTERNAL_SERVER_ERROR, false, "Internal error."),
             C::RequestTimeout => spec("REQUEST_TIMEOUT", S::REQUEST_TIMEOUT, true, "The request body did not arrive in time."),
             C::UpstreamAnswer => spec("UPSTREAM_ANSWER", S::BAD_GATEWAY, false, "The lending platform refused the request."),

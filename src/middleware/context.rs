@@ -5,7 +5,10 @@
 //!   line emitted while serving carries them;
 //! - turns any framework-level failure that is not already in the envelope (unknown route, wrong
 //!   method, body too large, malformed JSON) into the envelope;
-//! - echoes `X-Correlation-ID` on every response, errors included, and records metrics.
+//! - echoes `X-Correlation-ID` and `X-Content-Type-Options: nosniff` on every response, errors
+//!   included, and records metrics (labels from fixed sets only);
+//! - refuses a method this service never serves (anything but GET, HEAD, POST, PUT, PATCH, DELETE
+//!   and OPTIONS) with 405 before routing, so made-up methods cost nothing downstream.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -20,8 +23,8 @@ use tracing::Instrument;
 
 use crate::domain::context::with_correlation_id;
 use crate::domain::{CorrelationId, PassThrough, RequestContext, TraceParent};
-use crate::error::{envelope_for_status, Enveloped};
-use crate::metrics::Metrics;
+use crate::error::{envelope_for_status, error_envelope, Enveloped, ErrorCode};
+use crate::metrics::{method_label, Metrics, KNOWN_METHODS};
 use aarthik_contract::headers;
 
 /// Handlers receive the request's [`RequestContext`] as an extractor; the middleware below put it
@@ -118,7 +121,7 @@ where
         let correlation_id = CorrelationId::from_header(header(headers::CORRELATION_ID).as_deref());
         let traceparent = TraceParent::from_header(header(headers::TRACEPARENT).as_deref());
         let route = route_label(&req, self.hot);
-        let method = req.method().as_str().to_owned();
+        let method = method_label(req.method().as_str());
         let span = tracing::info_span!(
             "request",
             correlation_id = %correlation_id,
@@ -134,20 +137,28 @@ where
         let service = Rc::clone(&self.service);
         let metrics = self.metrics.clone();
         let cid = correlation_id.to_string();
+        let known = method != "OTHER";
         let fut = async move {
             // Handlers and extractors turn their errors into responses already; an `Err` here comes
             // from an inner middleware and is rendered by actix itself. (Cloning the request up
             // front to render it here would break routing, which needs the request unshared.)
-            let res = service.call(req).await?.map_into_boxed_body();
-            let mut res = envelope_safety_net(res);
+            let mut res = if known {
+                envelope_safety_net(service.call(req).await?.map_into_boxed_body())
+            } else {
+                req.into_response(method_not_allowed())
+            };
+            let h = res.headers_mut();
             if let Ok(v) = HeaderValue::from_str(&cid) {
-                res.headers_mut()
-                    .insert(HeaderName::from_static("x-correlation-id"), v);
+                h.insert(HeaderName::from_static("x-correlation-id"), v);
             }
+            h.insert(
+                actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             let status = res.status().as_u16();
             tracing::Span::current().record("status", status);
             let elapsed = started.elapsed();
-            metrics.observe_http(&method, &route, status, elapsed);
+            metrics.observe_http(method, &route, status, elapsed);
             tracing::info!(
                 latency_ms = elapsed.as_secs_f64() * 1000.0,
                 "request completed"
@@ -157,6 +168,18 @@ where
         let scoped = with_correlation_id(correlation_id.to_string(), fut);
         Box::pin(scoped.instrument(span))
     }
+}
+
+/// 405 for a method no route of this service serves, naming the ones it does.
+fn method_not_allowed() -> actix_web::HttpResponse {
+    let mut res = error_envelope(
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::MethodNotAllowed.default_message(),
+    );
+    if let Ok(v) = HeaderValue::from_str(&KNOWN_METHODS.join(", ")) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
 }
 
 /// The route pattern for logs and metrics. `match_pattern` walks the resource map (a regex per

@@ -1,6 +1,13 @@
-//! The forwarding capability, free of actix: ownership check → idempotency claim (mutating
-//! calls) → session token → upstream (retries, one token replacement on 401) → remember what the
-//! answer says the user owns → the answer to pass through.
+//! The forwarding capability, free of actix: ownership check → per-user mutation budget and
+//! idempotency claim (mutating calls) → session token → upstream (retries, at most one token
+//! replacement on 401) → remember what the answer says the user owns → the answer to pass
+//! through.
+//!
+//! What is never passed through or stored for replay: a 5xx answer that is not the upstream's
+//! envelope (502 `UPSTREAM_BAD_RESPONSE`; the body goes to the log, truncated), and a 401 to a
+//! token that had just replaced a rejected one (502 `UPSTREAM_AUTH_FAILED`: the app's own
+//! credentials are fine, so this is not its 401). Only finished operations are stored: 2xx and
+//! 4xx answers, except 401/429 and answers that say `error.retryable: true`.
 
 use std::sync::Arc;
 
@@ -94,9 +101,46 @@ fn is_mutating(m: &Method) -> bool {
     )
 }
 
-/// Upstream answers that are refusals before any processing: never stored for replay.
-fn is_refusal(status: StatusCode) -> bool {
-    status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS
+/// A finished operation, stored for replay: 2xx and 4xx answers except the refusals before any
+/// processing (401, 429) and those that invite a retry (`error.retryable: true`). 5xx answers
+/// release the claim so the retry runs (with the same upstream key).
+fn is_finished(res: &UpstreamResponse) -> bool {
+    let s = res.status;
+    if s.is_server_error() || s == StatusCode::UNAUTHORIZED || s == StatusCode::TOO_MANY_REQUESTS {
+        return false;
+    }
+    if s.is_client_error() {
+        return envelope_error(&res.body).is_none_or(|e| e.retryable != Some(true));
+    }
+    true
+}
+
+/// The `error` of an upstream envelope, when the body is one.
+fn envelope_error(body: &[u8]) -> Option<aarthik_contract::envelope::ErrorBody> {
+    serde_json::from_slice::<aarthik_contract::Envelope<serde_json::Value>>(body)
+        .ok()
+        .and_then(|e| e.error)
+}
+
+/// How much of a refused upstream body the log keeps.
+const LOGGED_BODY_CHARS: usize = 512;
+
+/// A 5xx answer must be the upstream's envelope to reach the caller; anything else (a proxy's
+/// HTML page, a traceback, an internal address) is replaced by 502 and only logged.
+fn refuse_bare_server_error(res: UpstreamResponse) -> Result<UpstreamResponse, ProxyError> {
+    if !res.status.is_server_error() || envelope_error(&res.body).is_some() {
+        return Ok(res);
+    }
+    let text = String::from_utf8_lossy(&res.body);
+    let excerpt: String = text.chars().take(LOGGED_BODY_CHARS).collect();
+    tracing::warn!(
+        upstream_status = res.status.as_u16(),
+        body = %excerpt,
+        "upstream 5xx answer without its envelope; replaced by 502"
+    );
+    Err(ProxyError::BadUpstreamAnswer {
+        status: res.status.as_u16(),
+    })
 }
 
 impl Proxy<'_> {
@@ -137,6 +181,7 @@ impl Proxy<'_> {
             }
             None => return Err(ProxyError::KeyRequired),
         };
+        self.mutation_budget(user).await?;
         let idem = Idempotency::new(
             Arc::clone(self.store),
             std::time::Duration::from_secs(self.settings.idempotency_retention_secs),
@@ -166,7 +211,7 @@ impl Proxy<'_> {
         let out = outbound(&inbound, Some(scope.upstream_key()));
         let result = idem.hold(&mut ticket, self.call(user, &out, ctx)).await;
         match result {
-            Ok(res) if !is_refusal(res.status) => {
+            Ok(res) if is_finished(&res) => {
                 let answer = self.answer(user, res, Some(info(false))).await;
                 let stored = Stored {
                     status: answer.status,
@@ -192,8 +237,32 @@ impl Proxy<'_> {
         }
     }
 
-    /// The upstream call with the user's session token; on 401 the token is reported dead and,
-    /// when the call is safe to repeat, sent once more with its replacement.
+    /// Per-user budget of mutating calls (fixed one-minute windows in the store), so one user
+    /// cannot fill the store with idempotency records or burn the partner's upstream quota.
+    async fn mutation_budget(&self, user: &str) -> Result<(), ProxyError> {
+        let now = chrono::Utc::now().timestamp();
+        let window = now / 60;
+        let key = crate::store::keys::ProxyRateLimitKey::new(
+            crate::session::record::user_hash(user),
+            window,
+        );
+        let n = self
+            .store
+            .incr(&key, std::time::Duration::from_secs(61))
+            .await?;
+        if n > u64::from(self.settings.mutations_per_minute) {
+            tracing::warn!("per-user mutation rate limit reached");
+            return Err(ProxyError::RateLimited {
+                retry_after_secs: (60 - now % 60).max(1) as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// The upstream call with the user's session token; on 401 the token is reported dead and
+    /// the call sent once more with its replacement. At most one replacement per token: a 401
+    /// to the replacement is 502 `UPSTREAM_AUTH_FAILED`, and the replacement is remembered as
+    /// refused, so later 401s to it make no further session call either.
     async fn call(
         &self,
         user: &str,
@@ -204,18 +273,28 @@ impl Proxy<'_> {
         let token = self.sessions.token_for(user, ctx).await?;
         let res = retry::send(self.upstream, out, &token, ctx, retries).await?;
         if res.status != StatusCode::UNAUTHORIZED {
-            return Ok(res);
+            return refuse_bare_server_error(res);
         }
         tracing::info!("upstream rejected the session token; replacing it");
-        let fresh = self
-            .sessions
-            .replace_rejected(user, &token, ctx)
-            .await?
-            .token;
+        let fresh = match self.sessions.replace_rejected(user, &token, ctx).await {
+            Ok(issued) => issued.token,
+            Err(crate::session::SessionError::ReplacementRefused) => {
+                return Err(ProxyError::FreshTokenRefused)
+            }
+            Err(e) => return Err(e.into()),
+        };
         if !out.repeatable() {
             return Ok(res);
         }
-        Ok(retry::send(self.upstream, out, &fresh, ctx, retries).await?)
+        let res = retry::send(self.upstream, out, &fresh, ctx, retries).await?;
+        if res.status == StatusCode::UNAUTHORIZED {
+            tracing::warn!("upstream rejected a freshly replaced session token; not replacing it");
+            if let Err(e) = self.sessions.refuse_replacement(user, &fresh).await {
+                tracing::warn!(error = %Chain(&e), "could not remember the refused replacement");
+            }
+            return Err(ProxyError::FreshTokenRefused);
+        }
+        refuse_bare_server_error(res)
     }
 
     async fn answer(&self, user: &str, res: UpstreamResponse, key: Option<KeyInfo>) -> Answer {
@@ -224,7 +303,7 @@ impl Proxy<'_> {
         }
         Answer {
             status: res.status.as_u16(),
-            headers: response_headers(&res.headers),
+            headers: response_headers(&res.headers, self.upstream.base_url()),
             body: res.body,
             idempotency: key,
         }

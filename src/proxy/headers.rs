@@ -3,6 +3,11 @@
 //! `Authorization`, `Cookie`, hop-by-hop headers and any header named in `Connection`, `Host`,
 //! `Content-Length`, `X-Forwarded-*`/`Forwarded`, `X-CSRF`, `Origin`/`Referer` — stays here.
 //! The correlation id, `traceparent` and the idempotency key are set by the upstream client.
+//!
+//! `Cache-Control` never comes back (the proxy answers `no-store`: the data is per user), and a
+//! `Location` is kept only when it points into the upstream's headless API, rewritten to this
+//! service's `/v1/headless/…`; any other location (another host, an internal address, the
+//! upstream's other paths) is dropped, so no upstream internals reach apps.
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -25,7 +30,6 @@ pub const PASSED_RESPONSE: &[&str] = &[
     "retry-after",
     "etag",
     "last-modified",
-    "cache-control",
     "expires",
     "location",
 ];
@@ -63,9 +67,36 @@ pub fn request_headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
     out
 }
 
+/// An upstream `Location` as the caller should see it: on the upstream's own origin (or
+/// relative) and under its headless prefix → the same path under this service's proxy scope;
+/// anything else → `None` (dropped).
+pub fn rewrite_location(value: &str, upstream_origin: &str) -> Option<String> {
+    use aarthik_contract::paths::HEADLESS_PREFIX;
+    let value = value.trim();
+    let path_and_query = if value.starts_with('/') && !value.starts_with("//") {
+        value.to_owned()
+    } else {
+        let loc = url::Url::parse(value).ok()?;
+        let origin = url::Url::parse(upstream_origin).ok()?;
+        if loc.origin() != origin.origin() {
+            return None;
+        }
+        match loc.query() {
+            Some(q) => format!("{}?{q}", loc.path()),
+            None => loc.path().to_owned(),
+        }
+    };
+    let rest = path_and_query.strip_prefix(HEADLESS_PREFIX)?;
+    if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
+        return None;
+    }
+    Some(format!("{}{rest}", super::routes::SCOPE))
+}
+
 /// The upstream headers the caller sees, as (name, value) pairs (values that are not visible
-/// ASCII are dropped: they would not survive storage for replay intact).
-pub fn response_headers(upstream: &HeaderMap) -> Vec<(String, String)> {
+/// ASCII are dropped: they would not survive storage for replay intact), with `Location`
+/// rewritten or dropped (see [`rewrite_location`]).
+pub fn response_headers(upstream: &HeaderMap, upstream_origin: &str) -> Vec<(String, String)> {
     let named = connection_named(
         upstream
             .get_all("connection")
@@ -77,7 +108,15 @@ pub fn response_headers(upstream: &HeaderMap) -> Vec<(String, String)> {
         .filter(|(n, _)| {
             PASSED_RESPONSE.contains(&n.as_str()) && !named.iter().any(|x| x == n.as_str())
         })
-        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .filter_map(|(n, v)| {
+            let v = v.to_str().ok()?;
+            let v = if n == "location" {
+                rewrite_location(v, upstream_origin)?
+            } else {
+                v.to_owned()
+            };
+            Some((n.as_str().to_owned(), v))
+        })
         .collect()
 }
 
@@ -128,18 +167,50 @@ mod tests {
             ("transfer-encoding", "chunked"),
             ("x-correlation-id", "c1"),
             ("idempotent-replayed", "true"),
-            ("location", "/x"),
+            ("location", "/api/v1/headless/journeys/j1"),
+            ("cache-control", "public, max-age=3600"),
         ] {
             up.append(
                 HeaderName::from_static(n),
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        let mut names: Vec<_> = response_headers(&up).into_iter().map(|(n, _)| n).collect();
+        let mut names: Vec<_> = response_headers(&up, "http://up.internal:9000")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         names.sort();
         assert_eq!(
             names,
             vec!["content-type", "etag", "location", "retry-after"]
         );
+    }
+
+    #[test]
+    fn locations_into_the_upstream_api_are_rewritten_and_others_dropped() {
+        let up = "http://up.internal:9000";
+        for (loc, want) in [
+            (
+                "http://up.internal:9000/api/v1/headless/journeys/j1",
+                Some("/v1/headless/journeys/j1"),
+            ),
+            (
+                "http://UP.internal:9000/api/v1/headless/journeys?x=1",
+                Some("/v1/headless/journeys?x=1"),
+            ),
+            (
+                "/api/v1/headless/journeys/j1/state",
+                Some("/v1/headless/journeys/j1/state"),
+            ),
+            ("http://10.0.0.7:8080/api/v1/headless/journeys/j1", None),
+            ("https://up.internal:9000/api/v1/headless/journeys/j1", None),
+            ("http://up.internal:9000/admin", None),
+            ("http://up.internal:9000/api/v1/headlessx", None),
+            ("//evil.example/api/v1/headless/x", None),
+            ("/__sandbox/pages/x", None),
+            ("not a url", None),
+        ] {
+            assert_eq!(rewrite_location(loc, up).as_deref(), want, "{loc}");
+        }
     }
 }

@@ -13,10 +13,11 @@
 //!   overwrite the record of the one that took over.
 //! - **The upstream key is derived from the scope**, not random: if we crash after upstream did
 //!   the work, the retry sends the same key and the upstream replays instead of acting twice.
-//! - **Only finished operations are stored.** Upstream answers (4xx/5xx included) are replayed for
-//!   the retention period. Our own transport failures (502/504) — and upstream 401/429, which are
-//!   refusals before any processing — *release* the claim (keeping the fingerprint) so a retry can
-//!   run for real.
+//! - **Only finished operations are stored.** Upstream 2xx and 4xx answers are replayed for the
+//!   retention period. Upstream 5xx answers, 401/429 (refusals before any processing), answers
+//!   saying `error.retryable: true` and our own failures (502/504, an answer over
+//!   `upstream.max_response_bytes`) *release* the claim (keeping the fingerprint) so a retry can
+//!   run for real — with the same derived upstream key, so it is still one operation upstream.
 //! - **No store, no processing**: every store failure is 503; nothing runs unprotected.
 
 use std::future::Future;

@@ -6,6 +6,9 @@
 //! `data.offers[].offerID` and `data.offerID` (offer → journey), and `data.aaSessionID`
 //! (AA session → journey). Sessions and webhooks link journeys through the same directory.
 //!
+//! Ids are compared case-insensitively: lookups and links use the lower-case id, so another
+//! user's journey in upper case is refused like its usual spelling.
+//!
 //! Ownership never changes once written (first writer wins), so each worker keeps a small
 //! in-process cache of what it has already looked up or linked; the hot path (polling a
 //! journey's state) then costs no store round trip for ownership.
@@ -66,7 +69,7 @@ impl Ownership<'_> {
     pub async fn check(&self, user: &str, named: &Named) -> Result<(), ProxyError> {
         let mut journeys = Vec::new();
         if let Some(j) = &named.journey {
-            journeys.push(j.clone());
+            journeys.push(j.to_ascii_lowercase());
         }
         if let Some(o) = &named.offer {
             if let Some(j) = self.journey_of("o", o).await? {
@@ -90,7 +93,7 @@ impl Ownership<'_> {
     }
 
     async fn owner_of(&self, journey: &str) -> Result<Option<String>, StoreError> {
-        let ck = format!("j:{journey}");
+        let ck = format!("j:{}", journey.to_ascii_lowercase());
         if let Some(owner) = self.cache.get(&ck) {
             return Ok(Some(owner));
         }
@@ -102,6 +105,7 @@ impl Ownership<'_> {
     }
 
     async fn journey_of(&self, kind: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let id = &id.to_ascii_lowercase();
         let ck = format!("{kind}:{id}");
         if let Some(j) = self.cache.get(&ck) {
             return Ok(Some(j));
@@ -134,7 +138,7 @@ impl Ownership<'_> {
     }
 
     async fn link_journey(&self, user: &str, journey: &str) -> Result<(), StoreError> {
-        let ck = format!("j:{journey}");
+        let ck = format!("j:{}", journey.to_ascii_lowercase());
         if self.cache.get(&ck).is_some() {
             return Ok(());
         }
@@ -152,6 +156,7 @@ impl Ownership<'_> {
     }
 
     async fn link_resource(&self, kind: &str, id: &str, journey: &str) -> Result<(), StoreError> {
+        let id = &id.to_ascii_lowercase();
         let ck = format!("{kind}:{id}");
         if self.cache.get(&ck).as_deref() == Some(journey) {
             return Ok(());

@@ -1,7 +1,10 @@
 //! The proxied path: what follows `/v1/headless/`, decoded segment by segment, checked, and
-//! re-encoded canonically — so the upstream sees exactly the path the checks saw. Refuses
-//! `sessions*` (the `sk_*`-authenticated session endpoints are the BFF's own business), dot
-//! segments, empty segments and anything that decodes to a separator (`%2F`, `%5C`, `%25…`).
+//! re-encoded canonically — so the upstream sees exactly the path the checks saw. Every segment
+//! must decode to 1–128 characters of `[A-Za-z0-9._~-]` (RFC 3986 unreserved) and not be `.` or
+//! `..`: ids never need more, and a narrow alphabet leaves no room for separators (`%2F`, `%5C`),
+//! double encodings, spaces or look-alike spellings of an id. Since every accepted character is
+//! unreserved, the canonical form is the decoded path itself. Refuses `sessions*` (the
+//! `sk_*`-authenticated session endpoints are the BFF's own business).
 //! Also names the journey, offer and AA-session ids the path refers to, for the ownership check.
 
 use super::ProxyError;
@@ -38,13 +41,7 @@ impl HeadlessPath {
         let mut segments = Vec::new();
         for raw in rest.split('/') {
             let seg = decode(raw).ok_or(ProxyError::BadPath)?;
-            if seg.is_empty() || seg == "." || seg == ".." {
-                return Err(ProxyError::BadPath);
-            }
-            if seg
-                .chars()
-                .any(|c| c == '/' || c == '\\' || c == '%' || c.is_control())
-            {
+            if !segment_allowed(&seg) {
                 return Err(ProxyError::BadPath);
             }
             segments.push(seg);
@@ -55,8 +52,7 @@ impl HeadlessPath {
         {
             return Err(ProxyError::SessionPath);
         }
-        let encoded: Vec<String> = segments.iter().map(|s| encode(s)).collect();
-        let joined = encoded.join("/");
+        let joined = segments.join("/");
         let query = if query.is_empty() {
             String::new()
         } else {
@@ -128,17 +124,17 @@ fn decode(raw: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Percent-encode everything but RFC 3986 unreserved characters and a few harmless sub-delims.
-fn encode(seg: &str) -> String {
-    let mut out = String::with_capacity(seg.len());
-    for b in seg.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'@') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// Longest path segment accepted.
+pub const MAX_SEGMENT_LEN: usize = 128;
+
+/// A decoded segment: 1–128 characters of `[A-Za-z0-9._~-]`, and not `.` or `..`.
+pub fn segment_allowed(seg: &str) -> bool {
+    (1..=MAX_SEGMENT_LEN).contains(&seg.len())
+        && seg != "."
+        && seg != ".."
+        && seg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 #[cfg(test)]
@@ -193,12 +189,26 @@ mod tests {
     }
 
     #[test]
-    fn harmless_escapes_are_re_encoded_canonically() {
-        let p = parse("/v1/headless/journeys/a%20b").unwrap();
-        assert_eq!(
-            p.upstream_path_and_query(),
-            "/api/v1/headless/journeys/a%20b"
-        );
+    fn segments_outside_the_unreserved_alphabet_are_refused() {
+        for p in [
+            "/v1/headless/journeys/a%20b",
+            "/v1/headless/journeys/j-1%20",
+            "/v1/headless/journeys/a:b",
+            "/v1/headless/journeys/a@b",
+            "/v1/headless/journeys/%C3%A9",
+            "/v1/headless/journeys/a%00",
+        ] {
+            assert_eq!(parse(p).unwrap_err().code(), "VALIDATION_ERROR", "{p}");
+        }
+        let long = format!("/v1/headless/journeys/{}", "a".repeat(129));
+        assert_eq!(parse(&long).unwrap_err().code(), "VALIDATION_ERROR");
+        let longest = format!("/v1/headless/journeys/{}", "a".repeat(128));
+        assert!(parse(&longest).is_ok());
+        assert!(parse("/v1/headless/journeys/J-1.a_b~c").is_ok());
+    }
+
+    #[test]
+    fn escapes_of_allowed_characters_are_decoded_canonically() {
         let p = parse("/v1/headless/journey%73/x").unwrap();
         assert_eq!(p.upstream_path_and_query(), "/api/v1/headless/journeys/x");
         assert_eq!(p.named().journey.as_deref(), Some("x"));

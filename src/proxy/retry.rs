@@ -85,7 +85,9 @@ fn pause_before_retry(
 ) -> Option<Duration> {
     match result {
         Err(UpstreamError::Unavailable(_)) => Some(backoff(attempt)),
-        Err(UpstreamError::Timeout | UpstreamError::Protocol(_)) => None,
+        Err(
+            UpstreamError::Timeout | UpstreamError::Protocol(_) | UpstreamError::TooLarge { .. },
+        ) => None,
         Ok(res) => match res.status {
             StatusCode::TOO_MANY_REQUESTS
             | StatusCode::BAD_GATEWAY

@@ -4,7 +4,7 @@
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 
 use super::forward::{Answer, Inbound, ProxyDeps, WorkerCaches};
 use super::headers::request_headers;
@@ -34,17 +34,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// The methods the upstream's headless API is called with. OPTIONS reaches the proxy only when
+/// it is not a CORS preflight (the CORS middleware answers those), so it is refused too.
+pub const PROXIED_METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
 async fn proxy(
     deps: web::Data<ProxyDeps>,
     caches: web::Data<WorkerCaches>,
     req: HttpRequest,
-    caller: Caller,
     ctx: RequestContext,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let path = HeadlessPath::parse(req.uri().path(), req.query_string())?;
+    // Checked before anything else (authentication included): nothing else is ever forwarded.
+    if !PROXIED_METHODS.contains(&req.method().as_str()) {
+        return Ok(method_not_allowed());
+    }
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ApiError::MethodNotAllowed)?;
+    let caller = Caller::extract(&req).await?;
+    let path = HeadlessPath::parse(req.uri().path(), req.query_string())?;
     let idempotency_key = req
         .headers()
         .get(names::IDEMPOTENCY_KEY)
@@ -75,8 +83,7 @@ impl From<ProxyError> for ApiError {
         match e {
             ProxyError::NotHeadless => ApiError::NotFound("No such headless path.".into()),
             ProxyError::BadPath => ApiError::Validation(
-                "The path has an empty, dot or encoded-separator segment; send a plain path."
-                    .into(),
+                "Every path segment must be 1-128 characters of A-Z a-z 0-9 . _ ~ - (after decoding), and not . or ..".into(),
             ),
             ProxyError::SessionPath => {
                 ApiError::Forbidden("Session endpoints are not proxied; use /v1/session.".into())
@@ -90,6 +97,11 @@ impl From<ProxyError> for ApiError {
                 ApiError::IdempotencyKeyInUse { retry_after_secs }
             }
             ProxyError::NotOwner => ApiError::JourneyNotFound,
+            ProxyError::RateLimited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
+            }
+            ProxyError::BadUpstreamAnswer { status } => ApiError::UpstreamBadResponse { status },
+            ProxyError::FreshTokenRefused => ApiError::UpstreamAuthFailed(e.into()),
             ProxyError::Record(..) | ProxyError::StoredBody(_) => ApiError::Internal(e.into()),
             ProxyError::Store(s) => s.into(),
             ProxyError::Upstream(u) => u.into(),
@@ -97,6 +109,17 @@ impl From<ProxyError> for ApiError {
             ProxyError::Session(s) => s.into(),
         }
     }
+}
+
+fn method_not_allowed() -> HttpResponse {
+    let mut res = crate::error::error_envelope(
+        crate::error::ErrorCode::MethodNotAllowed,
+        "The headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE.",
+    );
+    if let Ok(v) = HeaderValue::from_str(&PROXIED_METHODS.join(", ")) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
 }
 
 fn respond(answer: Answer) -> HttpResponse {
@@ -111,6 +134,11 @@ fn respond(answer: Answer) -> HttpResponse {
             h.append(n, v);
         }
     }
+    // Per-user data: no cache may keep it, whatever the upstream (or an old stored answer) said.
+    h.insert(
+        actix_web::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     if let Some(info) = &answer.idempotency {
         if let Ok(v) = HeaderValue::from_str(&info.key) {
             h.insert(HeaderName::from_static("idempotency-key"), v);

@@ -19,6 +19,10 @@ pub enum SessionError {
     /// Any other non-2xx answer to a session call (a 4xx is the caller's to see).
     #[error("upstream answered a session call with {}", .0.status)]
     Answered(Box<UpstreamResponse>),
+    /// The upstream refused a token that had itself replaced a refused one: no further session
+    /// call is made for it.
+    #[error("the upstream refused a replacement session token too")]
+    ReplacementRefused,
     /// The per-user budget of upstream session calls is spent.
     #[error("per-user session rate limit reached")]
     RateLimited { retry_after_secs: u64 },

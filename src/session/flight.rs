@@ -44,6 +44,19 @@ impl Inner {
         }
     }
 
+    /// `rec` holds the very token `want` asks to replace, and that token is a replacement the
+    /// upstream refused at once: it is not replaced again (at most one replacement per token).
+    fn replacement_refused(&self, user: &str, rec: &Record, want: &Want) -> bool {
+        let Want::ReplaceRejected(fp) = want else {
+            return false;
+        };
+        rec.replacement_refused
+            && self
+                .cipher
+                .open(&rec.session_token, user)
+                .is_ok_and(|t| &super::record::token_fingerprint(&t) == fp)
+    }
+
     pub(crate) async fn obtain(
         &self,
         user: &str,
@@ -53,6 +66,12 @@ impl Inner {
         let first = self.load(user).await?;
         let seen = first.as_ref().map(|(v, _)| *v);
         if let Some((_, rec)) = first {
+            if self.replacement_refused(user, &rec, &want) {
+                tracing::warn!(
+                    "the upstream refused a replacement session token; not replacing it again"
+                );
+                return Err(SessionError::ReplacementRefused);
+            }
             if self.satisfies(user, &rec, &want, true) {
                 return self.issue(user, rec);
             }
@@ -96,6 +115,9 @@ impl Inner {
         let key = record_key(user);
         let mut current = self.load(user).await?;
         if let Some((v, rec)) = &current {
+            if self.replacement_refused(user, rec, want) {
+                return Err(SessionError::ReplacementRefused);
+            }
             if Some(*v) != seen && self.satisfies(user, rec, want, false) {
                 return self.issue(user, rec.clone());
             }
@@ -148,7 +170,7 @@ impl Inner {
     }
 
     /// Compare-and-set the record (TTL from its expiries); `None` when `expected` is stale.
-    async fn put(
+    pub(crate) async fn put(
         &self,
         key: &str,
         expected: Option<u64>,

@@ -160,7 +160,8 @@ impl Sessions {
         Ok(self.inner.obtain(user, Want::Refresh, ctx).await?.token)
     }
 
-    /// Upstream answered 401 to `rejected`: mark it dead and get another.
+    /// Upstream answered 401 to `rejected`: mark it dead and get another — unless `rejected` is a
+    /// replacement the upstream already refused ([`SessionError::ReplacementRefused`]).
     pub async fn replace_rejected(
         &self,
         user: &str,
@@ -172,6 +173,32 @@ impl Sessions {
         self.inner
             .obtain(user, Want::ReplaceRejected(fp), ctx)
             .await
+    }
+
+    /// The upstream refused `token`, which had just replaced a rejected one: remember it, so a
+    /// later 401 to it makes no further session call (see [`Sessions::replace_rejected`]).
+    pub async fn refuse_replacement(
+        &self,
+        user: &str,
+        token: &SecretString,
+    ) -> Result<(), SessionError> {
+        let fp = record::token_fingerprint(token);
+        let Some((version, mut rec)) = self.inner.load(user).await? else {
+            return Ok(());
+        };
+        let same = self
+            .inner
+            .cipher
+            .open(&rec.session_token, user)
+            .is_ok_and(|t| record::token_fingerprint(&t) == fp);
+        if same && !rec.replacement_refused {
+            rec.replacement_refused = true;
+            // A lost race means the record moved on to another token: nothing to remember.
+            self.inner
+                .put(&record_key(user), Some(version), &rec)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The stored session, for `GET /v1/session`.

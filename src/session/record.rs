@@ -27,6 +27,11 @@ pub struct Record {
     /// Upstream answered 401 to this session token: never hand it out again.
     #[serde(default)]
     pub rejected: bool,
+    /// This token replaced one the upstream rejected with 401, and the upstream rejected it too
+    /// at once. The fault is then not the token's (a path that always answers 401, a key
+    /// problem): it is not replaced again, so one bad path cannot burn the user's session budget.
+    #[serde(default)]
+    pub replacement_refused: bool,
 }
 
 /// Parse an upstream timestamp (RFC 3339) to unix ms.
@@ -68,6 +73,7 @@ impl Record {
             obtained_ms: now,
             fence,
             rejected: false,
+            replacement_refused: false,
         })
     }
 

@@ -71,6 +71,8 @@ key_def! {
     SessionLockKey = "lock:session:" (user_hash);
     /// A user's count of upstream session calls in one fixed minute window.
     SessionRateLimitKey = "ratelimit:session:" (user_hash, window);
+    /// A user's count of mutating proxied calls in one fixed minute window.
+    ProxyRateLimitKey = "ratelimit:proxy:" (user_hash, window);
     /// The fence counter of a lock: bumped on every acquisition of the lock key.
     LockFenceKey = "" (lock_key) ":fence";
     /// A browser (cookie) session, by the hex SHA-256 of its id.
@@ -118,6 +120,10 @@ mod tests {
             (
                 SessionRateLimitKey::new("ab12", 29_585_000).to_string(),
                 "ratelimit:session:ab12:29585000",
+            ),
+            (
+                ProxyRateLimitKey::new("ab12", 29_585_000).to_string(),
+                "ratelimit:proxy:ab12:29585000",
             ),
             (
                 LockFenceKey::new("lock:session:ab12").to_string(),

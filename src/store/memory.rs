@@ -1,5 +1,10 @@
 //! The in-memory twin of the Redis store, for the zero-config demo and single-instance use.
 //! State lives in this process only: several instances do NOT share it.
+//!
+//! It holds at most `max_keys` keys (`store.memory_max_keys`). When full, expired keys are
+//! purged; if it is still full, a write that would add a key fails as `Unavailable` (503 at the
+//! edge) — fail closed, because evicting an unexpired key could drop a lock, an idempotency
+//! record or a session that another request relies on. Writes to existing keys still succeed.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -31,13 +36,23 @@ struct Inner {
 
 pub struct MemoryStore {
     prefix: String,
+    max_keys: usize,
     inner: Mutex<Inner>,
 }
 
+/// The default of `store.memory_max_keys`.
+pub const DEFAULT_MAX_KEYS: usize = 200_000;
+
 impl MemoryStore {
     pub fn new(prefix: &str) -> Self {
+        Self::with_max_keys(prefix, DEFAULT_MAX_KEYS)
+    }
+
+    /// A store that holds at most `max_keys` keys.
+    pub fn with_max_keys(prefix: &str, max_keys: usize) -> Self {
         MemoryStore {
             prefix: prefix.to_owned(),
+            max_keys: max_keys.max(1),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -66,6 +81,25 @@ fn live<'a>(inner: &'a mut Inner, key: &str, now: Instant) -> Option<&'a mut Ent
         inner.map.remove(key);
     }
     inner.map.get_mut(key)
+}
+
+/// Room for `key`: it exists already, or there is (or, after purging expired keys, will be)
+/// space for one more.
+fn admit(inner: &mut Inner, key: &str, now: Instant, max_keys: usize) -> Result<(), StoreError> {
+    if inner.map.contains_key(key) || inner.map.len() < max_keys {
+        return Ok(());
+    }
+    inner.map.retain(|_, e| e.expires_at > now);
+    if inner.map.len() < max_keys {
+        return Ok(());
+    }
+    tracing::error!(
+        max_keys,
+        "the in-memory store is full (store.memory_max_keys); refusing new keys"
+    );
+    Err(StoreError::Unavailable(
+        "the in-memory store is full".into(),
+    ))
 }
 
 fn wrong_type() -> StoreError {
@@ -107,7 +141,9 @@ impl Store for MemoryStore {
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
         let key = self.key(key);
+        let max = self.max_keys;
         self.with(|inner, now| {
+            admit(inner, &key, now, max)?;
             inner.map.insert(
                 key,
                 Entry {
@@ -115,15 +151,18 @@ impl Store for MemoryStore {
                     expires_at: now + ttl,
                 },
             );
-        })
+            Ok(())
+        })?
     }
 
     async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, StoreError> {
         let key = self.key(key);
+        let max = self.max_keys;
         self.with(|inner, now| {
             if live(inner, &key, now).is_some() {
-                return false;
+                return Ok(false);
             }
+            admit(inner, &key, now, max)?;
             inner.map.insert(
                 key,
                 Entry {
@@ -131,8 +170,8 @@ impl Store for MemoryStore {
                     expires_at: now + ttl,
                 },
             );
-            true
-        })
+            Ok(true)
+        })?
     }
 
     async fn delete(&self, key: &str) -> Result<bool, StoreError> {
@@ -190,6 +229,7 @@ impl Store for MemoryStore {
         ttl: Duration,
     ) -> Result<Option<u64>, StoreError> {
         let key = self.key(key);
+        let max = self.max_keys;
         self.with(|inner, now| {
             let current = match live(inner, &key, now) {
                 None => None,
@@ -203,6 +243,7 @@ impl Store for MemoryStore {
                 return Ok(None);
             }
             let next = current.unwrap_or(0) + 1;
+            admit(inner, &key, now, max)?;
             inner.map.insert(
                 key,
                 Entry {
@@ -216,6 +257,7 @@ impl Store for MemoryStore {
 
     async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, StoreError> {
         let key = self.key(key);
+        let max = self.max_keys;
         self.with(|inner, now| match live(inner, &key, now) {
             Some(Entry {
                 value: Value::Counter(n),
@@ -226,6 +268,7 @@ impl Store for MemoryStore {
             }
             Some(_) => Err(wrong_type()),
             None => {
+                admit(inner, &key, now, max)?;
                 inner.map.insert(
                     key,
                     Entry {
@@ -246,6 +289,7 @@ impl Store for MemoryStore {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         let key = self.key(key);
+        let max = self.max_keys;
         self.with(|inner, now| {
             match live(inner, &key, now) {
                 Some(Entry {
@@ -257,6 +301,7 @@ impl Store for MemoryStore {
                 }
                 Some(_) => return Err(wrong_type()),
                 None => {
+                    admit(inner, &key, now, max)?;
                     let mut h = BTreeMap::new();
                     h.insert(field.to_owned(), value.to_vec());
                     inner.map.insert(
@@ -303,6 +348,7 @@ impl Store for MemoryStore {
         trim: StreamTrim,
     ) -> Result<String, StoreError> {
         let key = self.key(key);
+        let max = self.max_keys;
         self.with(|inner, now| {
             let ms = now_ms();
             let id = if ms > inner.last_stream_id.0 {
@@ -314,6 +360,7 @@ impl Store for MemoryStore {
             let entry = match live(inner, &key, now) {
                 Some(e) => e,
                 None => {
+                    admit(inner, &key, now, max)?;
                     inner.map.insert(
                         key.clone(),
                         Entry {
@@ -363,5 +410,40 @@ impl Store for MemoryStore {
                 .collect()),
             Some(_) => Err(wrong_type()),
         })?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_store_refuses_new_keys_and_keeps_every_unexpired_one() {
+        let s = MemoryStore::with_max_keys("t:", 3);
+        let long = Duration::from_secs(60);
+        for k in ["a", "b", "c"] {
+            s.set(k, b"1", long).await.unwrap();
+        }
+        assert!(matches!(
+            s.set("d", b"1", long).await,
+            Err(StoreError::Unavailable(_))
+        ));
+        assert!(s.set_nx("d", b"1", long).await.is_err());
+        assert!(s.incr("d", long).await.is_err());
+        assert!(s.put_versioned("d", None, b"1", long).await.is_err());
+        assert!(s.hash_set("d", "f", b"1", long).await.is_err());
+        s.set("a", b"2", long).await.unwrap();
+        assert_eq!(s.get("a").await.unwrap(), Some(b"2".to_vec()));
+        assert_eq!(s.get("c").await.unwrap(), Some(b"1".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn expired_keys_make_room() {
+        let s = MemoryStore::with_max_keys("t:", 2);
+        s.set("a", b"1", Duration::from_millis(1)).await.unwrap();
+        s.set("b", b"1", Duration::from_secs(60)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        s.set("c", b"1", Duration::from_secs(60)).await.unwrap();
+        assert_eq!(s.get("b").await.unwrap(), Some(b"1".to_vec()));
     }
 }

@@ -154,7 +154,10 @@ pub fn from_settings(
     use secrecy::ExposeSecret;
     let url = s.redis_url.expose_secret();
     if url.trim().is_empty() {
-        Ok(std::sync::Arc::new(MemoryStore::new(&s.key_prefix)))
+        Ok(std::sync::Arc::new(MemoryStore::with_max_keys(
+            &s.key_prefix,
+            s.memory_max_keys,
+        )))
     } else {
         Ok(std::sync::Arc::new(RedisStore::new(
             url,

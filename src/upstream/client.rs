@@ -74,7 +74,11 @@ pub struct UpstreamClient {
     primary_key: SecretString,
     secondary_key: Option<SecretString>,
     metrics: Metrics,
+    max_response_bytes: usize,
 }
+
+/// The default of `upstream.max_response_bytes`.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 impl UpstreamClient {
     pub fn new(
@@ -100,7 +104,14 @@ impl UpstreamClient {
             primary_key,
             secondary_key: secondary_key.filter(|k| !k.expose_secret().is_empty()),
             metrics,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         })
+    }
+
+    /// Refuse upstream answers larger than `limit` bytes (`upstream.max_response_bytes`).
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -168,9 +179,21 @@ impl UpstreamClient {
         };
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = match resp.bytes().await {
+        let body = match read_capped(resp, self.max_response_bytes).await {
             Ok(b) => b,
-            Err(e) => return Err(self.transport_error(&method, e, started)),
+            Err(Capped::Transport(e)) => return Err(self.transport_error(&method, e, started)),
+            Err(Capped::TooLarge) => {
+                self.metrics
+                    .observe_upstream(&method, "too_large", started.elapsed());
+                tracing::warn!(
+                    upstream_status = status.as_u16(),
+                    limit = self.max_response_bytes,
+                    "upstream answer larger than upstream.max_response_bytes; refused"
+                );
+                return Err(UpstreamError::TooLarge {
+                    limit: self.max_response_bytes,
+                });
+            }
         };
         self.metrics
             .observe_upstream(&method, status.as_str(), started.elapsed());
@@ -203,4 +226,25 @@ impl UpstreamClient {
             UpstreamError::Unavailable(e.to_string())
         }
     }
+}
+
+enum Capped {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// The body, read chunk by chunk and given up as soon as it is known to exceed `limit` (the
+/// declared length first): a hostile upstream cannot make us buffer more than `limit` bytes.
+async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Bytes, Capped> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(Capped::TooLarge);
+    }
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Capped::Transport)? {
+        if buf.len() + chunk.len() > limit {
+            return Err(Capped::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }

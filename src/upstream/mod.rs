@@ -16,4 +16,7 @@ pub enum UpstreamError {
     Unavailable(String),
     #[error("upstream answer not understood: {0}")]
     Protocol(String),
+    /// The answer is larger than `upstream.max_response_bytes` (nothing past the cap was read).
+    #[error("upstream answer larger than {limit} bytes")]
+    TooLarge { limit: usize },
 }

@@ -177,3 +177,68 @@ mod reqwest {
         buf.starts_with("HTTP/1.1 200")
     }
 }
+
+/// The binary with `env`'s rules and every production-grade value set, `key` changed to `value`.
+fn production_grade(env: &str, key: &str, value: &str) -> std::process::Output {
+    let mut c = bin();
+    c.env("BFF_ENV", env);
+    for (k, v) in [
+        ("BFF__UPSTREAM__BASE_URL", "https://api.example.com"),
+        ("BFF__STORE__REDIS_URL", "redis://127.0.0.1:1"),
+        ("BFF__UPSTREAM__API_KEY", "sk_live_abc"),
+        (
+            "BFF__AUTH__HS256_SECRET",
+            "a-production-secret-of-enough-length-xx",
+        ),
+        ("BFF__AUTH__ISSUER", "https://partner.example"),
+        ("BFF__AUTH__AUDIENCE", "aarthik-bff"),
+        (
+            "BFF__WEBHOOK__SECRETS",
+            "whsec_live_0123456789abcdefghijklmnop",
+        ),
+        (
+            "BFF__OPS__TOKENS",
+            "asha:ops-live-token-0123456789abcdefghijkl",
+        ),
+        (
+            "BFF__SESSION__ENCRYPTION_KEYS",
+            "k2:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        ),
+    ] {
+        c.env(k, v);
+    }
+    c.env(key, value);
+    output_within(c, 30)
+}
+
+#[test]
+fn production_grade_environments_refuse_unsafe_values_with_one_line_naming_the_key() {
+    let mut c = bin();
+    c.env("BFF_ENV", "staging");
+    let out = output_within(c, 30);
+    assert!(
+        !out.status.success(),
+        "staging refuses development defaults"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("upstream.base_url"), "{err}");
+    for (key, value, named) in [
+        (
+            "BFF__UPSTREAM__BASE_URL",
+            "http://127.0.0.1:9000",
+            "upstream.base_url",
+        ),
+        ("BFF__OPS__TOKENS", "asha:short-token", "ops.tokens"),
+        ("BFF__WEB__COOKIE_NAME", "bff_session", "web.cookie_name"),
+        ("BFF__AUTH__ISSUER", "", "auth.issuer"),
+        ("BFF__AUTH__AUDIENCE", "", "auth.audience"),
+    ] {
+        for env in ["production", "staging"] {
+            let out = production_grade(env, key, value);
+            assert!(!out.status.success(), "{env} {key}={value}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(named), "{env} {key}: {err}");
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+        }
+    }
+}

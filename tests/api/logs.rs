@@ -139,3 +139,91 @@ async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
         );
     }
 }
+
+#[tokio::test]
+async fn text_logs_escape_control_characters_from_input() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aarthik-bff"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BFF") {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = Child(
+        cmd.env("BFF__SERVER__PORT", "0")
+            .env("BFF__TELEMETRY__FORMAT", "pretty")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let out = Arc::new(Mutex::new(String::new()));
+    collect(child.0.stdout.take().unwrap(), Arc::clone(&out));
+    collect(child.0.stderr.take().unwrap(), Arc::clone(&out));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let port = loop {
+        let found = out.lock().unwrap().lines().find_map(|l| {
+            let rest = strip_ansi(l.split("aarthik-bff listening").nth(1)?);
+            let p = rest.split("port=").nth(1)?;
+            p.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<u16>()
+                .ok()
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no listening line: {}",
+            out.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let settings = load_settings(repo_options(None));
+    let jwt = mint_jwt(&settings, "log-user", 120);
+    // The session body refuses unknown fields, and serde's message echoes the field name raw.
+    let forged =
+        "x\n2026-01-01T00:00:00.000000Z  INFO FORGED-LINE admin signed in \u{1b}]0;pwned\u{7}";
+    let body = json!({ forged: 1 }).to_string();
+    let r = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/v1/session"))
+        .bearer_auth(&jwt)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let seen =
+        crate::helpers::eventually(5, || async { out.lock().unwrap().contains("FORGED-LINE") })
+            .await;
+    drop(child);
+    let logs = out.lock().unwrap().clone();
+    assert!(seen, "the refusal was logged: {logs}");
+    assert!(
+        !logs.lines().any(|l| l.starts_with("2026-01-01T00:00:00")),
+        "a forged line: {logs}"
+    );
+    assert!(!logs.contains("\u{1b}]0;pwned"), "a raw escape sequence");
+    assert!(!logs.contains('\u{7}'), "a raw BEL");
+}
+
+/// `line` without the formatter's own colour codes (`ESC [ … m`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

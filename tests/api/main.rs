@@ -4,6 +4,9 @@
 
 mod cli;
 mod docs;
+mod hardening_edge;
+mod hardening_proxy;
+mod hardening_upstream;
 mod health;
 mod helpers;
 mod http_surface;

@@ -60,9 +60,10 @@ pub fn repo_options(env: Option<&str>) -> LoadOptions {
     }
 }
 
-/// Options every test app starts from: port 0, one worker, Redis with a fresh prefix.
+/// Options every test app starts from: development rules, port 0, one worker, Redis with a
+/// fresh prefix.
 pub fn base_options() -> LoadOptions {
-    repo_options(Some("test"))
+    repo_options(None)
         .set("server.port", "0")
         .set("server.workers", "1")
         .set("server.shutdown_timeout_secs", "1")

@@ -12,6 +12,7 @@
 mod app;
 mod journey;
 mod sandbox;
+mod standin;
 mod tokens;
 mod webhook;
 
@@ -24,6 +25,7 @@ use std::time::Duration;
 pub use self::app::*;
 pub use self::journey::*;
 pub use self::sandbox::*;
+pub use self::standin::*;
 pub use self::tokens::*;
 pub use self::webhook::*;
 
