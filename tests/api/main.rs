@@ -3,6 +3,8 @@
 //! Shared set-up is in `helpers/`; `TEST_LOG=1` shows the service's logs.
 
 mod cli;
+mod cli_drain;
+mod cli_secrets;
 mod health;
 mod helpers;
 mod http_surface;
@@ -11,10 +13,13 @@ mod ops;
 mod proxy;
 mod proxy_idempotency;
 mod proxy_upstream_failures;
+mod redis_modes;
+mod server_ports;
 mod session;
 mod session_auth;
 mod session_failures;
 mod store;
+mod store_recovery;
 mod web_session;
 mod webhook_dead_letters;
 mod webhook_dedupe;
