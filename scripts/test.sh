@@ -1,56 +1,49 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, and every test against a real Redis.
-# Uses REDIS_URL when given; otherwise starts its own redis-server on a free port (installing it
-# with apt-get when missing) and stops it at the end.
+# The whole test suite: formatting, lints, and every test against real Redis deployments in every
+# mode the service supports — one server, TLS, a 3-master Cluster and Sentinel — started on free
+# loopback ports by scripts/redis-modes.sh (installing redis-server / redis-sentinel with apt-get
+# when missing) and stopped at the end. A REDIS_URL from the environment replaces the single
+# server; the other modes are always started here. Each stage prints its duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-started_pid=""
-workdir=""
-cleanup() {
-  if [ -n "$started_pid" ]; then kill "$started_pid" 2>/dev/null || true; wait "$started_pid" 2>/dev/null || true; fi
-  if [ -n "$workdir" ]; then rm -rf "$workdir"; fi
-}
-trap cleanup EXIT
+# shellcheck source=scripts/redis-modes.sh
+. scripts/redis-modes.sh
+trap redis_modes_stop EXIT
 
-if [ -z "${REDIS_URL:-}" ]; then
-  if ! command -v redis-server >/dev/null 2>&1; then
-    echo "==> installing redis-server (apt-get)"
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
-  fi
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
-    || echo $(( 20000 + RANDOM % 20000 )))
-  workdir=$(mktemp -d)
-  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$workdir" \
-    --daemonize no --loglevel warning >"$workdir/redis.log" 2>&1 &
-  started_pid=$!
-  for _ in $(seq 1 100); do
-    if redis-cli -p "$port" ping >/dev/null 2>&1; then break; fi
-    sleep 0.1
-  done
-  redis-cli -p "$port" ping >/dev/null || { echo "redis-server did not start"; cat "$workdir/redis.log"; exit 1; }
-  export REDIS_URL="redis://127.0.0.1:$port"
-  echo "==> started redis-server on port $port"
-else
-  echo "==> using REDIS_URL from the environment"
+stage_start=$SECONDS
+stage() { echo "==> $*"; stage_start=$SECONDS; }
+took() { echo "    ($((SECONDS - stage_start)) s)"; }
+
+stage "starting Redis deployments"
+if [ -n "${REDIS_URL:-}" ]; then
+  echo "    using REDIS_URL from the environment for the single server"
+  REDIS_MODES=${REDIS_MODES:-tls cluster sentinel}
 fi
+REDIS_MODES=${REDIS_MODES:-single tls cluster sentinel} redis_modes_start
+took
 
-echo "==> cargo fmt --check"
+stage "cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> cargo clippy --workspace --all-targets -- -D warnings"
+took
+stage "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
-echo "==> build without the simulator (--no-default-features) and check it carries no sandbox crate"
+took
+stage "build without the simulator (--no-default-features); it must carry no sandbox crate"
 timeout 900 cargo build --locked -p aarthik-bff --no-default-features
 if cargo tree --locked -p aarthik-bff --no-default-features -e normal,build | grep -q aarthik-sandbox; then
   echo "the --no-default-features build depends on the sandbox crate"; exit 1
 fi
-echo "==> cargo test --locked --workspace (every crate)"
+took
+stage "cargo test --locked --workspace --no-run (build every crate's tests)"
 cargo test --locked --workspace --no-run
+took
 # Running (not building) the tests is bounded in time: a hung test fails the run instead of CI.
+stage "cargo test --locked --workspace (Redis: single, TLS, Cluster, Sentinel)"
 timeout --kill-after=10 "${TEST_TIMEOUT_SECS:-1200}" \
   cargo test --locked --workspace -- --test-threads="${TEST_THREADS:-4}"
+took
 
-echo "==> schemathesis: the running service against its own /openapi.json"
+stage "schemathesis: the running service against its own /openapi.json"
 timeout 900 scripts/schemathesis.sh
+took

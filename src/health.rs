@@ -1,9 +1,12 @@
-//! Infrastructure endpoints: liveness, readiness (store reachable) and Prometheus metrics.
+//! Infrastructure endpoints: liveness, readiness (store reachable, not shutting down) and
+//! Prometheus metrics.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::error::{ok, ApiError};
+use crate::drain::{Drain, Phase};
+use crate::error::{ok, ok_with, ApiError};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -18,7 +21,17 @@ async fn healthz() -> HttpResponse {
     ok(json!({ "status": "ok" }))
 }
 
-async fn readyz(store: web::Data<dyn Store>) -> Result<HttpResponse, ApiError> {
+async fn readyz(
+    store: web::Data<dyn Store>,
+    drain: web::Data<Drain>,
+) -> Result<HttpResponse, ApiError> {
+    // Shutting down: still serving, but load balancers should send new requests elsewhere.
+    if drain.phase() != Phase::Serving {
+        return Ok(ok_with(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "draining" }),
+        ));
+    }
     store.ping().await?;
     Ok(ok(json!({ "status": "ready", "store": store.kind() })))
 }

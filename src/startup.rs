@@ -1,5 +1,7 @@
-//! `Application::build` binds the listener (port 0 in tests), builds the store, the upstream
-//! client (starting the embedded sandbox when `upstream.base_url = "embedded"`) and the routes.
+//! `Application::build` binds the listeners (port 0 in tests; the metrics and ops ports when
+//! set), builds the store, the upstream client (starting the embedded sandbox when
+//! `upstream.base_url = "embedded"`) and the routes. `run_until` serves until a signal, then
+//! drains (see [`crate::drain`]).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -9,8 +11,11 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpServer};
 
 use crate::config::{ConfigError, Settings, UpstreamTarget};
+pub use crate::drain::ShutdownSignals;
+use crate::drain::{Drain, Phase};
 use crate::embedded::{self, EmbeddedUpstream};
 use crate::error::ApiError;
+use crate::listeners::Ports;
 use crate::metrics::Metrics;
 use crate::middleware::{PrefixRoute, RequestContextMiddleware};
 use crate::{store, upstream};
@@ -23,6 +28,8 @@ pub enum StartupError {
     Metrics(#[from] prometheus::Error),
     #[error("store: {0}")]
     Store(#[from] store::StoreError),
+    #[error("store: {0}")]
+    StoreSetup(#[from] store::SetupError),
     #[error("upstream client: {0}")]
     Upstream(#[from] upstream::UpstreamError),
     #[error("embedded sandbox: {0}")]
@@ -33,8 +40,11 @@ pub enum StartupError {
 
 pub struct Application {
     port: u16,
+    ports: Ports,
     server: Server,
     upstream: upstream::UpstreamClient,
+    drain: Drain,
+    shutdown_delay: Duration,
     _embedded: Option<EmbeddedUpstream>,
 }
 
@@ -42,6 +52,20 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
+        let extra = |key: &str, port: u16| -> Result<Option<TcpListener>, StartupError> {
+            if port == 0 {
+                return Ok(None);
+            }
+            TcpListener::bind((settings.server.host.as_str(), port))
+                .map(Some)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{key} {port}: {e}")).into())
+        };
+        let metrics_listener = extra("server.metrics_port", settings.server.metrics_port)?;
+        let ops_listener = extra("server.ops_port", settings.server.ops_port)?;
+        let ports = Ports {
+            metrics: (settings.server.metrics_port != 0).then_some(settings.server.metrics_port),
+            ops: (settings.server.ops_port != 0).then_some(settings.server.ops_port),
+        };
         let metrics = Metrics::new()?;
         let store = store::from_settings(&settings.store)?;
         for what in settings.dev_defaults_in_use() {
@@ -76,24 +100,36 @@ impl Application {
         )?
         .with_max_response_bytes(settings.upstream.max_response_bytes);
         let settings = Arc::new(settings);
-        let deps = Deps::build(&settings, store, upstream.clone(), metrics)?;
-        let server = run(listener, deps, &settings)?;
+        let drain = Drain::default();
+        let deps = Deps::build(&settings, store, upstream.clone(), metrics, drain.clone())?;
+        let listeners = [Some(listener), metrics_listener, ops_listener];
+        let server = run(listeners.into_iter().flatten(), deps, ports, &settings)?;
         tracing::info!(
             port,
             address = %format!("http://{}:{}", settings.server.host, port),
+            metrics_port = ports.metrics,
+            ops_port = ports.ops,
             store = store_kind,
             "aarthik-bff listening"
         );
         Ok(Application {
             port,
+            ports,
             server,
             upstream,
+            drain,
+            shutdown_delay: Duration::from_secs(settings.server.shutdown_delay_secs),
             _embedded: sandbox_handle,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics and ops ports, when they are separate.
+    pub fn ports(&self) -> Ports {
+        self.ports
     }
 
     /// The upstream origin in use (the embedded sandbox's URL in the demo).
@@ -106,16 +142,27 @@ impl Application {
         self.server.await
     }
 
-    /// Serve until `shutdown` resolves, then stop accepting and give in-flight requests
-    /// `server.shutdown_timeout_secs` to finish.
+    /// Serve until `shutdown` resolves; then keep serving with `/readyz` answering 503 for
+    /// `server.shutdown_delay_secs`, then stop accepting, end event streams, and give in-flight
+    /// requests `server.shutdown_timeout_secs` to finish.
     pub async fn run_until<F>(self, shutdown: F) -> std::io::Result<()>
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         let handle = self.server.handle();
+        let (drain, delay) = (self.drain.clone(), self.shutdown_delay);
         tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutdown signal received; draining in-flight requests");
+            drain.enter(Phase::Draining);
+            if !delay.is_zero() {
+                tracing::info!(
+                    delay_secs = delay.as_secs(),
+                    "shutdown signal received; still serving, /readyz answers 503"
+                );
+                tokio::time::sleep(delay).await;
+            }
+            tracing::info!("shutting down: no new connections; draining in-flight requests");
+            drain.enter(Phase::Stopping);
             handle.stop(true).await;
         });
         self.server.await
@@ -139,6 +186,7 @@ struct Deps {
     receiver: web::Data<crate::webhook::Receiver>,
     ops: web::Data<crate::ops::OpsViews>,
     origins: web::Data<crate::middleware::cors::AllowedOrigins>,
+    drain: web::Data<Drain>,
 }
 
 impl Deps {
@@ -147,6 +195,7 @@ impl Deps {
         store: Arc<dyn store::Store>,
         upstream: upstream::UpstreamClient,
         metrics: Metrics,
+        drain: Drain,
     ) -> Result<Self, StartupError> {
         let directory = crate::directory::Directory::new(Arc::clone(&store));
         let sessions = crate::session::Sessions::new(
@@ -212,6 +261,7 @@ impl Deps {
                 settings,
             )),
             store: web::Data::from(store),
+            drain: web::Data::new(drain),
         })
     }
 }
@@ -219,6 +269,7 @@ impl Deps {
 /// The whole application for one worker: app data, middleware, every route.
 fn create_app(
     deps: Deps,
+    ports: Ports,
     max_json: usize,
 ) -> App<
     impl actix_web::dev::ServiceFactory<
@@ -248,8 +299,12 @@ fn create_app(
         .app_data(deps.receiver)
         .app_data(deps.ops)
         .app_data(deps.origins)
+        .app_data(deps.drain)
         .app_data(json_config(max_json))
         .app_data(web::PayloadConfig::new(max_json))
+        .wrap(actix_web::middleware::from_fn(move |req, next| {
+            crate::listeners::gate(ports, req, next)
+        }))
         .wrap(actix_web::middleware::from_fn(
             crate::middleware::cors::cors,
         ))
@@ -268,11 +323,19 @@ const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Open connections per worker (beyond, new connections wait in the listen backlog).
 const MAX_CONNECTIONS_PER_WORKER: usize = 10_000;
 
-/// Bind the app to the listener and start serving (signals are handled by [`Application`]).
-fn run(listener: TcpListener, deps: Deps, settings: &Settings) -> Result<Server, StartupError> {
+/// Bind the app to the listeners and start serving (signals are handled by [`Application`]).
+fn run(
+    listeners: impl IntoIterator<Item = TcpListener>,
+    deps: Deps,
+    ports: Ports,
+    settings: &Settings,
+) -> Result<Server, StartupError> {
     let max_json = settings.server.max_json_bytes;
-    let mut server = HttpServer::new(move || create_app(deps.clone(), max_json))
-        .listen(listener)?
+    let mut server = HttpServer::new(move || create_app(deps.clone(), ports, max_json));
+    for listener in listeners {
+        server = server.listen(listener)?;
+    }
+    let mut server = server
         // Set deliberately rather than left to defaults: a request head must arrive within 5 s
         // (else 408), a closing client gets 1 s, and each worker holds a bounded number of
         // connections (request bodies have their own limits and deadlines where they are read).
@@ -287,47 +350,6 @@ fn run(listener: TcpListener, deps: Deps, settings: &Settings) -> Result<Server,
         server = server.workers(settings.server.workers);
     }
     Ok(server.run())
-}
-
-/// SIGTERM / SIGINT, listened for from the moment this is created (before the server is built, so
-/// no signal after start-up is missed).
-pub struct ShutdownSignals {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-}
-
-impl ShutdownSignals {
-    pub fn install() -> std::io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Ok(ShutdownSignals {
-                term: signal(SignalKind::terminate())?,
-                int: signal(SignalKind::interrupt())?,
-            })
-        }
-        #[cfg(not(unix))]
-        {
-            Ok(ShutdownSignals {})
-        }
-    }
-
-    /// Resolves on the first SIGTERM or SIGINT.
-    pub async fn recv(mut self) {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.term.recv() => {}
-                _ = self.int.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("domain", 0),
     ("config", 0),
     ("metrics", 0),
+    ("drain", 0),
     // Plumbing: logs, the store, the upstream client, the embedded simulator.
     ("telemetry", 1),
     ("store", 1),
@@ -25,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("auth", 3),
     ("http", 3),
     ("middleware", 3),
+    ("listeners", 3),
     // The audit log: written by capabilities, read by ops.
     ("audit", 4),
     // Capabilities (the proxy uses the session capability for tokens, and revocation ends

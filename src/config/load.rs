@@ -1,12 +1,10 @@
 //! Loading: the compiled-in defaults → `config/default.toml` → `config/$BFF_ENV.toml` →
 //! `BFF__SECTION__KEY` environment variables → explicit overrides, then `*_file` secrets are read
-//! and the result validated.
+//! (`secret_files`) and the result validated.
 
 use std::path::PathBuf;
 
-use secrecy::SecretString;
-
-use super::{ConfigError, Environment, Settings};
+use super::{secret_files, ConfigError, Environment, Settings};
 
 /// The defaults compiled into the binary, so it starts anywhere; `config/default.toml` on disk
 /// (when present) is layered on top with the same content.
@@ -73,10 +71,15 @@ pub fn load(options: LoadOptions) -> Result<Settings, ConfigError> {
             .set_override(key.as_str(), value.as_str())
             .map_err(|e| ConfigError::new(key, e.to_string()))?;
     }
+    if options.read_env_vars {
+        secret_files::refuse_env_conflicts(
+            std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+        )?;
+    }
     let raw = builder.build().map_err(from_config_error)?;
-    let mut settings: Settings = raw.try_deserialize().map_err(from_config_error)?;
+    let mut settings: Settings = raw.clone().try_deserialize().map_err(from_config_error)?;
     settings.env = env;
-    settings.read_key_file()?;
+    secret_files::read_secret_files(&raw, &mut settings)?;
     settings.validate()?;
     Ok(settings)
 }
@@ -99,20 +102,6 @@ fn from_config_error(e: config::ConfigError) -> ConfigError {
         }
     }
     ConfigError::new("configuration", text)
-}
-
-impl Settings {
-    /// `upstream.api_key_file`, when set, replaces `upstream.api_key` with the file's content.
-    fn read_key_file(&mut self) -> Result<(), ConfigError> {
-        let path = self.upstream.api_key_file.trim();
-        if path.is_empty() {
-            return Ok(());
-        }
-        let key = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new("upstream.api_key_file", format!("cannot read: {e}")))?;
-        self.upstream.api_key = SecretString::from(key.trim().to_owned());
-        Ok(())
-    }
 }
 
 #[cfg(test)]

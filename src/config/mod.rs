@@ -6,6 +6,8 @@ mod choices;
 pub mod dev;
 mod load;
 mod production;
+mod secret_files;
+mod store_rules;
 mod validate;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -53,7 +55,13 @@ pub struct Settings {
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
+    /// After SIGTERM: keep serving this long with `/readyz` answering 503, then stop accepting.
+    pub shutdown_delay_secs: u64,
     pub shutdown_timeout_secs: u64,
+    /// Non-zero: `/metrics` is served on this port only.
+    pub metrics_port: u16,
+    /// Non-zero: `/ops/` and `/v1/ops/*` are served on this port only.
+    pub ops_port: u16,
     pub max_json_bytes: usize,
     /// 0 = one worker per core.
     pub workers: usize,
@@ -61,7 +69,18 @@ pub struct ServerSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct StoreSettings {
+    /// One Redis (`redis://`, `rediss://`, `unix://`). The three modes are exclusive.
     pub redis_url: SecretString,
+    /// Comma-separated seed nodes of a Redis Cluster.
+    pub redis_cluster_urls: SecretString,
+    /// Comma-separated Sentinels, and the name of the master they watch.
+    pub sentinel_urls: SecretString,
+    pub sentinel_master: String,
+    /// PEM files for `rediss://`: the CA to trust (instead of the system's), and a client
+    /// certificate and key (both or neither).
+    pub tls_ca_file: String,
+    pub tls_client_cert_file: String,
+    pub tls_client_key_file: String,
     pub key_prefix: String,
     pub connect_timeout_ms: u64,
     pub response_timeout_ms: u64,
@@ -73,7 +92,6 @@ pub struct StoreSettings {
 pub struct UpstreamSettings {
     pub base_url: UpstreamTarget,
     pub api_key: SecretString,
-    pub api_key_file: String,
     pub secondary_api_key: SecretString,
     pub timeout_ms: u64,
     pub connect_timeout_ms: u64,
@@ -184,8 +202,11 @@ impl Settings {
         self.upstream.base_url == UpstreamTarget::Embedded
     }
 
+    /// No Redis mode is configured.
     pub fn uses_memory_store(&self) -> bool {
         is_empty(&self.store.redis_url)
+            && is_empty(&self.store.redis_cluster_urls)
+            && is_empty(&self.store.sentinel_urls)
     }
 
     /// The webhook signing secrets; the first is current.

@@ -28,31 +28,36 @@ impl Settings {
         if self.server.host.trim().is_empty() {
             return Err(ConfigError::new("server.host", "must not be empty"));
         }
-        if !is_empty(&self.store.redis_url) {
-            let url = self.store.redis_url.expose_secret();
-            if !(url.starts_with("redis://")
-                || url.starts_with("rediss://")
-                || url.starts_with("unix://"))
-            {
-                return Err(ConfigError::new(
-                    "store.redis_url",
-                    "must start with redis://, rediss:// or unix://",
-                ));
-            }
-        }
         if self.store.memory_max_keys == 0 {
             return Err(ConfigError::new(
                 "store.memory_max_keys",
                 "must be positive",
             ));
         }
-        if self.store.key_prefix.is_empty() || self.store.key_prefix.len() > 64 {
+        let (main, metrics, ops) = (
+            self.server.port,
+            self.server.metrics_port,
+            self.server.ops_port,
+        );
+        if metrics != 0 && metrics == main {
             return Err(ConfigError::new(
-                "store.key_prefix",
-                "must be 1-64 characters",
+                "server.metrics_port",
+                "must differ from server.port",
             ));
         }
-        Ok(())
+        if ops != 0 && (ops == main || ops == metrics) {
+            return Err(ConfigError::new(
+                "server.ops_port",
+                "must differ from server.port and server.metrics_port",
+            ));
+        }
+        if self.server.shutdown_delay_secs > 600 {
+            return Err(ConfigError::new(
+                "server.shutdown_delay_secs",
+                "must be 0..=600",
+            ));
+        }
+        self.validate_store()
     }
 
     /// `upstream.base_url` is already `embedded` or an http(s) origin (see `UpstreamTarget`).
@@ -378,6 +383,28 @@ mod tests {
             assert_eq!(e.key, "ops.tokens", "{bad}");
             assert!(!e.problem.contains("token-"), "{e}");
         }
+    }
+
+    #[test]
+    fn extra_ports_differ_from_the_main_one_and_each_other() {
+        let e = load(opts().set("server.metrics_port", "8080")).unwrap_err();
+        assert_eq!(e.key, "server.metrics_port");
+        let e = load(
+            opts()
+                .set("server.metrics_port", "9100")
+                .set("server.ops_port", "9100"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "server.ops_port");
+        let s = load(
+            opts()
+                .set("server.port", "0")
+                .set("server.metrics_port", "9100")
+                .set("server.ops_port", "9101"),
+        )
+        .unwrap();
+        assert_eq!((s.server.metrics_port, s.server.ops_port), (9100, 9101));
+        assert_eq!(s.server.shutdown_delay_secs, 0);
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub async fn stream(
     _: OpsCaller,
     req: HttpRequest,
     ops: web::Data<OpsViews>,
+    drain: web::Data<crate::drain::Drain>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     // A reconnecting EventSource sends Last-Event-ID; it wins over the URL's `after`.
@@ -79,7 +80,8 @@ pub async fn stream(
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(sse::events(feed, after));
+        // At shutdown the stream ends, asking the client to reconnect (to another instance).
+        .streaming(drain.end_on_stop(sse::events(feed, after), b"retry: 1000\n\n"));
     res.extensions_mut().insert(PassThrough);
     Ok(res)
 }

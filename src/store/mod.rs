@@ -1,6 +1,6 @@
-//! Shared state behind one small trait, with a Redis implementation (production, many instances)
-//! and an in-memory twin (the zero-config demo, one instance). Both pass the same conformance suite
-//! (`tests/api/store.rs`). Every key carries a TTL; every key is built by a type in [`keys`] and
+//! Shared state behind one small trait, with a Redis implementation (production, many instances;
+//! one server, Cluster or Sentinel, with or without TLS: [`RedisMode`]) and an in-memory twin (the
+//! zero-config demo, one instance). Both pass the same conformance suite (`tests/api/store.rs`). Every key carries a TTL; every key is built by a type in [`keys`] and
 //! prefixed by the implementation. On top: lease locks ([`Lease`]) and the lease keep-alive loop
 //! ([`renew_while`]).
 
@@ -8,6 +8,8 @@ pub mod keys;
 mod lock;
 pub mod memory;
 pub mod redis;
+mod redis_modes;
+mod redis_sentinel;
 mod renew;
 
 use std::time::Duration;
@@ -17,6 +19,7 @@ use async_trait::async_trait;
 pub use lock::{Lease, LockError};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+pub use redis_modes::{RedisMode, RedisOptions, SetupError, TlsFiles};
 pub use renew::renew_while;
 
 #[derive(Debug, thiserror::Error)]
@@ -147,24 +150,21 @@ pub fn parse_cursor(s: &str) -> Result<(u64, u64), StoreError> {
     Ok((ms, seq))
 }
 
-/// Build the store named by the settings.
+/// Build the store named by the settings: the in-memory one when no Redis mode is configured.
+/// Nothing connects yet; an error is a set-up that cannot work (a bad URL, an unreadable file).
 pub fn from_settings(
     s: &crate::config::StoreSettings,
-) -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    use secrecy::ExposeSecret;
-    let url = s.redis_url.expose_secret();
-    if url.trim().is_empty() {
-        Ok(std::sync::Arc::new(MemoryStore::with_max_keys(
+) -> Result<std::sync::Arc<dyn Store>, SetupError> {
+    match RedisOptions::from_settings(s) {
+        None => Ok(std::sync::Arc::new(MemoryStore::with_max_keys(
             &s.key_prefix,
             s.memory_max_keys,
-        )))
-    } else {
-        Ok(std::sync::Arc::new(RedisStore::new(
-            url,
-            &s.key_prefix,
-            Duration::from_millis(s.connect_timeout_ms),
-            Duration::from_millis(s.response_timeout_ms),
-        )?))
+        ))),
+        Some(options) => {
+            let store = RedisStore::open(&options, &s.key_prefix)?;
+            tracing::info!(mode = options.mode.label(), "store: redis");
+            Ok(std::sync::Arc::new(store))
+        }
     }
 }
 

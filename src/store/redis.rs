@@ -1,23 +1,25 @@
-//! The Redis store: one lazily-connected `ConnectionManager` (reconnects by itself), timeouts on
-//! connect and on every command, Lua scripts for the compare-and-* primitives so each is atomic.
-//! The first connection is made on first use, so the service starts (and reports not-ready) while
-//! Redis is down.
+//! The Redis store: commands on a connection from [`Connector`] (one server, a Cluster, or the
+//! master named by Sentinels), timeouts on connect and on every command, Lua scripts for the
+//! compare-and-* primitives so each is atomic.
+//!
+//! Every primitive touches exactly one key — each script and each transaction (`MULTI`) names a
+//! single key — so in Cluster mode none of them spans slots. A primitive that ever needs several
+//! keys together must give them one hash tag (`{…}`), so they share a slot.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
-use tokio::sync::OnceCell;
 
+use super::redis_modes::{
+    unavailable, Conn, Connector, RedisMode, RedisOptions, SetupError, Timeouts,
+};
 use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
 
 pub struct RedisStore {
-    client: redis::Client,
+    connector: Connector,
+    timeouts: Timeouts,
     prefix: String,
-    conn: OnceCell<ConnectionManager>,
-    connect_timeout: Duration,
-    response_timeout: Duration,
     scripts: Scripts,
 }
 
@@ -28,30 +30,36 @@ struct Scripts {
     incr_with_ttl: Script,
 }
 
-fn unavailable(e: redis::RedisError) -> StoreError {
-    // Redis errors can carry the URL; keep only the category and message.
-    StoreError::Unavailable(format!("{:?}: {}", e.kind(), e.detail().unwrap_or("")))
-}
-
 fn ms(d: Duration) -> u64 {
     (d.as_millis() as u64).max(1)
 }
 
 impl RedisStore {
+    /// One Redis server by URL, without TLS files.
     pub fn new(
         url: &str,
         prefix: &str,
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad redis url: {:?}", e.kind())))?;
-        Ok(RedisStore {
-            client,
-            prefix: prefix.to_owned(),
-            conn: OnceCell::new(),
+        let options = RedisOptions {
+            mode: RedisMode::Single(url.to_owned()),
+            tls: Default::default(),
             connect_timeout,
             response_timeout,
+        };
+        Self::open(&options, prefix).map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Any mode. Nothing is connected yet: the first command connects.
+    pub fn open(options: &RedisOptions, prefix: &str) -> Result<Self, SetupError> {
+        Ok(RedisStore {
+            connector: Connector::new(options)?,
+            timeouts: Timeouts {
+                connect: options.connect_timeout,
+                response: options.response_timeout,
+            },
+            prefix: prefix.to_owned(),
             scripts: Scripts {
                 compare_and_delete: Script::new(
                     r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
@@ -82,24 +90,8 @@ impl RedisStore {
         format!("{}{}", self.prefix, key)
     }
 
-    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
-        let conn = self
-            .conn
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(self.connect_timeout)
-                    .set_response_timeout(self.response_timeout)
-                    .set_number_of_retries(1);
-                tokio::time::timeout(
-                    self.connect_timeout * 2,
-                    ConnectionManager::new_with_config(self.client.clone(), config),
-                )
-                .await
-                .map_err(|_| StoreError::Unavailable("connect timed out".into()))?
-                .map_err(unavailable)
-            })
-            .await?;
-        Ok(conn.clone())
+    async fn conn(&self) -> Result<Conn, StoreError> {
+        self.connector.conn(&self.timeouts).await
     }
 }
 

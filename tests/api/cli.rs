@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_aarthik-bff"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
     for (k, _) in std::env::vars() {
@@ -17,7 +17,7 @@ fn bin() -> Command {
 }
 
 /// Run to completion, killing the child if it is still running after `secs` (a test never hangs).
-fn output_within(mut cmd: Command, secs: u64) -> std::process::Output {
+pub(crate) fn output_within(mut cmd: Command, secs: u64) -> std::process::Output {
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -113,25 +113,7 @@ fn sigterm_stops_the_server_gracefully_with_exit_code_zero() {
         .spawn()
         .unwrap();
     let _guard = KillOnDrop(child.id());
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut port = None;
-    while Instant::now() < deadline && port.is_none() {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if v["message"] == "aarthik-bff listening" {
-                    port = v["port"].as_u64();
-                }
-            }
-        }
-    }
-    let port = port.expect("the server logged its port as JSON");
+    let port = listening_port(&mut child);
     let health = reqwest::blocking_get(port);
     assert!(health, "served /healthz before shutdown");
     let status = Command::new("kill")
@@ -150,8 +132,34 @@ fn sigterm_stops_the_server_gracefully_with_exit_code_zero() {
     }
 }
 
+/// The port the server logged (JSON logs) once it listens; its stdout keeps being drained.
+pub(crate) fn listening_port(child: &mut std::process::Child) -> u64 {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["message"] == "aarthik-bff listening" {
+                    if let Some(port) = v["port"].as_u64() {
+                        // Keep draining the pipe so the server never blocks on a full one.
+                        std::thread::spawn(move || for _ in rx {});
+                        return port;
+                    }
+                }
+            }
+        }
+    }
+    panic!("the server logged its port as JSON");
+}
+
 /// Kills the child if the test fails before it exits (SIGKILL to an exited pid is harmless here).
-struct KillOnDrop(u32);
+pub(crate) struct KillOnDrop(pub(crate) u32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

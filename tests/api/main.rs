@@ -3,6 +3,8 @@
 //! Shared set-up is in `helpers/`; `TEST_LOG=1` shows the service's logs.
 
 mod cli;
+mod cli_drain;
+mod cli_secrets;
 mod docs;
 mod hardening_edge;
 mod hardening_proxy;
@@ -16,11 +18,14 @@ mod ops_audit;
 mod proxy;
 mod proxy_idempotency;
 mod proxy_upstream_failures;
+mod redis_modes;
 mod revoke;
+mod server_ports;
 mod session;
 mod session_auth;
 mod session_failures;
 mod store;
+mod store_recovery;
 mod web_session;
 mod webhook_dead_letters;
 mod webhook_dedupe;

@@ -1,4 +1,6 @@
-//! The store conformance suite: every test runs against Redis and against the in-memory twin.
+//! The store conformance suite: every test runs against the in-memory twin and against Redis in
+//! every mode — one server, TLS, Cluster and Sentinel (each of the last three skipped when
+//! `scripts/test.sh` has not provided it, see `helpers::redis_modes`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,15 @@ macro_rules! conformance {
         }
         mod on_memory {
             $( #[tokio::test] async fn $name() { super::$name(crate::helpers::memory_store(&crate::helpers::unique_prefix())).await } )*
+        }
+        mod on_redis_tls {
+            $( #[tokio::test] async fn $name() { if let Some(s) = crate::helpers::mode_store_fresh(crate::helpers::Mode::Tls) { super::$name(s).await } } )*
+        }
+        mod on_redis_cluster {
+            $( #[tokio::test] async fn $name() { if let Some(s) = crate::helpers::mode_store_fresh(crate::helpers::Mode::Cluster) { super::$name(s).await } } )*
+        }
+        mod on_redis_sentinel {
+            $( #[tokio::test] async fn $name() { if let Some(s) = crate::helpers::mode_store_fresh(crate::helpers::Mode::Sentinel) { super::$name(s).await } } )*
         }
     };
 }

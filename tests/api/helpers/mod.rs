@@ -11,6 +11,7 @@
 
 mod app;
 mod journey;
+mod redis_modes;
 mod sandbox;
 mod standin;
 mod tokens;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use self::app::*;
 pub use self::journey::*;
+pub use self::redis_modes::*;
 pub use self::sandbox::*;
 pub use self::standin::*;
 pub use self::tokens::*;
