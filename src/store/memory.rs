@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
+use super::sorted::SortedIndex;
 use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
 
 enum Value {
@@ -15,6 +16,7 @@ enum Value {
     Counter(u64),
     Hash(BTreeMap<String, Vec<u8>>),
     Stream(VecDeque<((u64, u64), Vec<u8>)>),
+    Index(SortedIndex),
 }
 
 struct Entry {
@@ -361,6 +363,68 @@ impl Store for MemoryStore {
                     value: v.clone(),
                 })
                 .collect()),
+            Some(_) => Err(wrong_type()),
+        })?
+    }
+    async fn index_put(
+        &self,
+        key: &str,
+        member: &str,
+        score: i64,
+        max_len: usize,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let key = self.key(key);
+        self.with(|inner, now| {
+            let entry = inner.map.entry(key).or_insert_with(|| Entry {
+                value: Value::Index(SortedIndex::default()),
+                expires_at: now,
+            });
+            // An expired entry is reset, whatever it held.
+            if entry.expires_at <= now {
+                entry.value = Value::Index(SortedIndex::default());
+            }
+            let Value::Index(ix) = &mut entry.value else {
+                return Err(wrong_type());
+            };
+            ix.put(member, score, max_len);
+            entry.expires_at = now + ttl;
+            Ok(())
+        })?
+    }
+
+    async fn index_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        let key = self.key(key);
+        self.with(|inner, now| match live(inner, &key, now) {
+            None => Ok(()),
+            Some(Entry {
+                value: Value::Index(ix),
+                ..
+            }) => {
+                ix.remove(member);
+                if ix.is_empty() {
+                    inner.map.remove(&key);
+                }
+                Ok(())
+            }
+            Some(_) => Err(wrong_type()),
+        })?
+    }
+
+    async fn index_desc(
+        &self,
+        key: &str,
+        max_score: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let key = self.key(key);
+        self.with(|inner, now| match live(inner, &key, now) {
+            None => Ok(Vec::new()),
+            Some(Entry {
+                value: Value::Index(ix),
+                ..
+            }) => Ok(ix.desc(max_score, offset, limit)),
             Some(_) => Err(wrong_type()),
         })?
     }
