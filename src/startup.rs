@@ -128,6 +128,7 @@ struct Deps {
     verifier: web::Data<crate::auth::Verifier>,
     web_sessions: web::Data<crate::auth::WebSessions>,
     ops_tokens: web::Data<crate::auth::OpsTokens>,
+    ops_sessions: web::Data<crate::auth::OpsSessions>,
     proxy: web::Data<crate::proxy::forward::ProxyDeps>,
     receiver: web::Data<crate::webhook::Receiver>,
     ops: web::Data<crate::ops::OpsViews>,
@@ -173,6 +174,10 @@ impl Deps {
                 Arc::clone(&store),
             )),
             ops_tokens: web::Data::new(crate::auth::OpsTokens::from_settings(settings)),
+            ops_sessions: web::Data::new(crate::auth::OpsSessions::new(
+                settings,
+                Arc::clone(&store),
+            )),
             proxy: web::Data::new(crate::proxy::forward::ProxyDeps {
                 settings: settings.proxy.clone(),
                 store: Arc::clone(&store),
@@ -216,6 +221,7 @@ fn create_app(
         .app_data(deps.verifier)
         .app_data(deps.web_sessions)
         .app_data(deps.ops_tokens)
+        .app_data(deps.ops_sessions)
         .app_data(deps.proxy)
         .app_data(deps.receiver)
         .app_data(deps.ops)

@@ -97,6 +97,12 @@ key_def! {
     FeedKey = "wh:feed";
     /// Dead letters (a hash: id → letter).
     DeadLettersKey = "wh:dead";
+    /// Every journey with a snapshot, scored by its last change (a sorted index).
+    JourneysByChangeKey = "wh:journeys:changed";
+    /// The journeys whose latest status is `status`, scored by their last change.
+    JourneysByStatusKey = "wh:journeys:status:" (status);
+    /// An ops console session, by the hex SHA-256 of its id.
+    OpsSessionKey = "ops:session:" (id_digest);
 }
 
 #[cfg(test)]
@@ -138,6 +144,15 @@ mod tests {
             ),
             (FeedKey::new().to_string(), "wh:feed"),
             (DeadLettersKey::new().to_string(), "wh:dead"),
+            (
+                JourneysByChangeKey::new().to_string(),
+                "wh:journeys:changed",
+            ),
+            (
+                JourneysByStatusKey::new("OFFERS_PENDING").to_string(),
+                "wh:journeys:status:OFFERS_PENDING",
+            ),
+            (OpsSessionKey::new("ff00").to_string(), "ops:session:ff00"),
         ];
         for (built, expected) in pinned {
             assert_eq!(built, expected);

@@ -8,6 +8,8 @@ mod helpers;
 mod http_surface;
 mod logs;
 mod ops;
+mod ops_console;
+mod ops_search;
 mod proxy;
 mod proxy_idempotency;
 mod proxy_upstream_failures;
