@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, and every test against a real Redis.
+# The whole test suite: formatting, lints, every test against a real Redis, and the ops console
+# in a real browser.
 # Uses REDIS_URL when given; otherwise starts its own redis-server on a free port (installing it
 # with apt-get when missing) and stops it at the end.
 set -euo pipefail
@@ -46,3 +47,7 @@ cargo test --locked --workspace --no-run
 # Running (not building) the tests is bounded in time: a hung test fails the run instead of CI.
 timeout --kill-after=10 "${TEST_TIMEOUT_SECS:-1200}" \
   cargo test --locked --workspace -- --test-threads="${TEST_THREADS:-4}"
+# The ops console in headless Chromium against the real binary (installs chromium and the npm
+# test dependency when missing; screenshot: console/test/artifacts/console.png).
+echo "==> ops console browser test (scripts/console-test.sh)"
+timeout --kill-after=10 "${CONSOLE_TEST_STAGE_SECS:-1500}" scripts/console-test.sh
