@@ -60,6 +60,24 @@ impl MemoryStore {
     fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
     }
+
+    /// `f` on the live sorted index at `key`; `absent` when there is none.
+    fn on_index<T>(
+        &self,
+        key: &str,
+        absent: T,
+        f: impl FnOnce(&mut SortedIndex) -> T,
+    ) -> Result<T, StoreError> {
+        let key = self.key(key);
+        self.with(|inner, now| match live(inner, &key, now) {
+            None => Ok(absent),
+            Some(Entry {
+                value: Value::Index(ix),
+                ..
+            }) => Ok(f(ix)),
+            Some(_) => Err(wrong_type()),
+        })?
+    }
 }
 
 fn live<'a>(inner: &'a mut Inner, key: &str, now: Instant) -> Option<&'a mut Entry> {
@@ -394,21 +412,7 @@ impl Store for MemoryStore {
     }
 
     async fn index_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
-        let key = self.key(key);
-        self.with(|inner, now| match live(inner, &key, now) {
-            None => Ok(()),
-            Some(Entry {
-                value: Value::Index(ix),
-                ..
-            }) => {
-                ix.remove(member);
-                if ix.is_empty() {
-                    inner.map.remove(&key);
-                }
-                Ok(())
-            }
-            Some(_) => Err(wrong_type()),
-        })?
+        self.on_index(key, (), |ix| ix.remove(member))
     }
 
     async fn index_desc(
@@ -418,14 +422,6 @@ impl Store for MemoryStore {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        let key = self.key(key);
-        self.with(|inner, now| match live(inner, &key, now) {
-            None => Ok(Vec::new()),
-            Some(Entry {
-                value: Value::Index(ix),
-                ..
-            }) => Ok(ix.desc(max_score, offset, limit)),
-            Some(_) => Err(wrong_type()),
-        })?
+        self.on_index(key, Vec::new(), |ix| ix.desc(max_score, offset, limit))
     }
 }

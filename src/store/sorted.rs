@@ -43,10 +43,6 @@ impl SortedIndex {
             .map(|(score, member)| (member.clone(), *score))
             .collect()
     }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.by_score.is_empty()
-    }
 }
 
 #[cfg(test)]
