@@ -21,6 +21,8 @@ COPY src ./src
 COPY crates ./crates
 COPY config ./config
 COPY docs ./docs
+# The ops console's page, compiled into the binary.
+COPY console/index.html console/console.css console/console.js ./console/
 # The crate roots above were placeholders: make sure cargo sees the real ones as newer.
 RUN touch src/main.rs src/lib.rs crates/contract/src/lib.rs crates/sandbox/src/lib.rs \
  && cargo build --release --locked --no-default-features --bin aarthik-bff \

@@ -3,7 +3,7 @@
 # mode the service supports — one server, TLS, a 3-master Cluster and Sentinel — started on free
 # loopback ports by scripts/redis-modes.sh (installing redis-server / redis-sentinel with apt-get
 # when missing) and stopped at the end. A REDIS_URL from the environment replaces the single
-# server; the other modes are always started here. Each stage prints its duration.
+# server; the other modes are always started here. Each stage prints its duration. The ops console is tested in a real browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,4 +46,10 @@ took
 
 stage "schemathesis: the running service against its own /openapi.json"
 timeout 900 scripts/schemathesis.sh
+took
+
+# The ops console in headless Chromium against the real binary (installs chromium and the npm
+# test dependency when missing; screenshot: console/test/artifacts/console.png).
+stage "ops console browser test (scripts/console-test.sh)"
+timeout --kill-after=10 "${CONSOLE_TEST_STAGE_SECS:-1500}" scripts/console-test.sh
 took

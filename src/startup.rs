@@ -182,6 +182,7 @@ struct Deps {
     ops_tokens: web::Data<crate::auth::OpsTokens>,
     audit: web::Data<crate::audit::Audit>,
     revoker: web::Data<crate::revoke::Revoker>,
+    ops_sessions: web::Data<crate::auth::OpsSessions>,
     proxy: web::Data<crate::proxy::forward::ProxyDeps>,
     receiver: web::Data<crate::webhook::Receiver>,
     ops: web::Data<crate::ops::OpsViews>,
@@ -247,6 +248,10 @@ impl Deps {
             ops_tokens: web::Data::new(crate::auth::OpsTokens::from_settings(settings)),
             audit: web::Data::new(audit),
             revoker: web::Data::new(revoker),
+            ops_sessions: web::Data::new(crate::auth::OpsSessions::new(
+                settings,
+                Arc::clone(&store),
+            )),
             proxy: web::Data::new(crate::proxy::forward::ProxyDeps {
                 settings: settings.proxy.clone(),
                 store: Arc::clone(&store),
@@ -295,6 +300,7 @@ fn create_app(
         .app_data(deps.ops_tokens)
         .app_data(deps.audit)
         .app_data(deps.revoker)
+        .app_data(deps.ops_sessions)
         .app_data(deps.proxy)
         .app_data(deps.receiver)
         .app_data(deps.ops)

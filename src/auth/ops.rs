@@ -5,8 +5,13 @@
 //! and every configured token is compared (no early exit; the matching name is picked with a
 //! constant-time select). The digests are app data of their own ([`OpsTokens`], registered at
 //! start-up).
+//!
+//! A request without `Authorization` may instead carry the ops console's session cookie (see
+//! [`OpsSessions`]) with `X-CSRF: 1`; [`OpsStreamCaller`] (the read-only event stream, which a
+//! browser's `EventSource` opens without custom headers) accepts the cookie alone.
 
-use std::future::{ready, Ready};
+use std::future::{ready, Future};
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -14,6 +19,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
+use super::OpsSessions;
 use crate::error::ApiError;
 
 /// SHA-256 digests of the configured ops tokens with their operator names, computed once at
@@ -66,11 +72,63 @@ pub struct OpsCaller {
 
 impl FromRequest for OpsCaller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(check(req))
+        bearer_or_cookie(req, true)
     }
+}
+
+/// An ops caller of a read-only endpoint that browsers open with `EventSource`: the console's
+/// cookie suffices without `X-CSRF` (that API cannot send headers; the cookie is SameSite=Strict,
+/// and the answer is a stream a cross-site page cannot read).
+#[derive(Debug, Clone)]
+pub struct OpsStreamCaller(pub OpsCaller);
+
+impl FromRequest for OpsStreamCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = bearer_or_cookie(req, false);
+        Box::pin(async move { caller.await.map(OpsStreamCaller) })
+    }
+}
+
+/// A bearer token when `Authorization` is present; else the console cookie (with `X-CSRF: 1`
+/// when `csrf`).
+fn bearer_or_cookie(
+    req: &HttpRequest,
+    csrf: bool,
+) -> Pin<Box<dyn Future<Output = Result<OpsCaller, ApiError>>>> {
+    let has_authorization = req
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION);
+    let cookie = req
+        .app_data::<web::Data<OpsSessions>>()
+        .and_then(|s| Some((s.cookie_value(req)?, s.clone())));
+    let (Some((id, sessions)), false) = (cookie, has_authorization) else {
+        return Box::pin(ready(check(req)));
+    };
+    let csrf_ok = !csrf
+        || req
+            .headers()
+            .get("x-csrf")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "1");
+    Box::pin(async move {
+        if !csrf_ok {
+            return Err(ApiError::Unauthenticated(
+                "Cookie-authenticated calls must carry the header X-CSRF: 1.".into(),
+            ));
+        }
+        match sessions.resolve(&id).await? {
+            Some(operator) => Ok(OpsCaller { operator }),
+            None => Err(ApiError::Unauthenticated(
+                "The ops session has ended; sign in again.".into(),
+            )),
+        }
+    })
 }
 
 fn check(req: &HttpRequest) -> Result<OpsCaller, ApiError> {

@@ -4,12 +4,15 @@
 //! The record is replaced with a versioned compare-and-set: read (version v), decide, write only
 //! if the version is still v, else re-read and decide again. Two instances racing with sequences
 //! 5 and 7 therefore always end with 7, and an older snapshot never overwrites a newer one.
+//! Every record that becomes the latest is then put in the [`JourneyIndex`] (a run that re-finds
+//! its own record re-indexes it, repairing a run that stopped in between).
 
 use std::sync::Arc;
 
 use crate::store::keys::{JourneyHistoryKey, JourneyLatestKey};
 use crate::store::{Store, StoreError};
 
+use super::index::JourneyIndex;
 use super::records::{from_json, to_json, FeedItem, JourneyRecord, JOURNEY_RETENTION};
 
 /// Bound on compare-and-set rounds under contention (each lost round means another writer won).
@@ -34,11 +37,15 @@ pub enum Applied {
 #[derive(Clone)]
 pub struct Journeys {
     store: Arc<dyn Store>,
+    index: JourneyIndex,
 }
 
 impl Journeys {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Journeys { store }
+        Journeys {
+            index: JourneyIndex::new(Arc::clone(&store)),
+            store,
+        }
     }
 
     pub async fn latest(&self, journey_id: &str) -> Result<Option<JourneyRecord>, StoreError> {
@@ -57,11 +64,13 @@ impl Journeys {
         let key = JourneyLatestKey::new(&candidate.journey_id);
         for _ in 0..MAX_CAS_ROUNDS {
             let mut next = candidate.clone();
+            let mut left = None;
             let expected = match self.store.get_versioned(&key).await? {
                 None => None,
                 Some(v) => {
                     let current: JourneyRecord = from_json(&v.value)?;
                     if current.event_id == candidate.event_id {
+                        self.index.record(&current, None).await?;
                         return Ok(Applied::Latest);
                     }
                     if current.sequence > candidate.sequence {
@@ -74,6 +83,7 @@ impl Journeys {
                     if next.user_id.is_none() {
                         next.user_id = current.user_id;
                     }
+                    left = current.status;
                     Some(v.version)
                 }
             };
@@ -82,6 +92,7 @@ impl Journeys {
                 .put_versioned(&key, expected, &to_json(&next)?, JOURNEY_RETENTION)
                 .await?;
             if written.is_some() {
+                self.index.record(&next, left.as_deref()).await?;
                 return Ok(Applied::Latest);
             }
         }

@@ -1,10 +1,11 @@
 //! The stored webhook data: each journey's latest snapshot (ordered by `sequence`) and its event
-//! history ([`journeys`]), the ordered feed of every verified event ([`feed`]) and dead letters
+//! history ([`journeys`]), the journeys ordered by their last change ([`index`]), the ordered feed of every verified event ([`feed`]) and dead letters
 //! ([`dead_letters`]), with their record types ([`records`]). The webhook receiver writes through
 //! this module and the ops API reads through it; neither knows the other.
 
 pub mod dead_letters;
 pub mod feed;
+pub mod index;
 pub mod journeys;
 pub mod records;
 
@@ -16,6 +17,7 @@ use crate::store::{Store, StreamTrim};
 
 pub use dead_letters::{DeadLetters, Kept};
 pub use feed::Feed;
+pub use index::JourneyIndex;
 pub use journeys::{Applied, Journeys};
 pub use records::{DeadLetter, FeedItem, JourneyRecord};
 
@@ -23,6 +25,7 @@ pub use records::{DeadLetter, FeedItem, JourneyRecord};
 #[derive(Clone)]
 pub struct Events {
     pub journeys: Journeys,
+    pub index: JourneyIndex,
     pub feed: Feed,
     pub dead_letters: DeadLetters,
 }
@@ -31,6 +34,7 @@ impl Events {
     pub fn new(store: Arc<dyn Store>, settings: &Settings) -> Self {
         Events {
             journeys: Journeys::new(Arc::clone(&store)),
+            index: JourneyIndex::new(Arc::clone(&store)),
             feed: Feed::new(Arc::clone(&store), feed_trim(settings)),
             dead_letters: DeadLetters::new(store),
         }

@@ -10,14 +10,18 @@ use crate::domain::PassThrough;
 use crate::error::{ok, ApiError};
 use crate::store::parse_cursor;
 
+use super::search::{self, JourneyQuery, Position};
 use super::sse;
 use super::views::{OpsViews, DEFAULT_LIMIT, MAX_LIMIT};
-use crate::auth::OpsCaller;
+use crate::auth::{OpsCaller, OpsStreamCaller};
 
 type Query = web::Query<HashMap<String, String>>;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/ops/journeys/{journeyID}").get(journey))
+    cfg.configure(super::console::routes)
+        .configure(super::login::routes)
+        .service(web::resource("/v1/ops/journeys").get(search_journeys))
+        .service(web::resource("/v1/ops/journeys/{journeyID}").get(journey))
         .service(web::resource("/v1/ops/users/{userID}/journeys").get(user_journeys))
         .service(web::resource("/v1/ops/events").get(events))
         .service(web::resource("/v1/ops/events/stream").get(stream))
@@ -62,7 +66,7 @@ pub async fn events(
 }
 
 pub async fn stream(
-    _: OpsCaller,
+    _: OpsStreamCaller,
     req: HttpRequest,
     ops: web::Data<OpsViews>,
     drain: web::Data<crate::drain::Drain>,
@@ -84,6 +88,70 @@ pub async fn stream(
         .streaming(drain.end_on_stop(sse::events(feed, after), b"retry: 1000\n\n"));
     res.extensions_mut().insert(PassThrough);
     Ok(res)
+}
+
+pub async fn search_journeys(
+    _: OpsCaller,
+    ops: web::Data<OpsViews>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(ops.search(&journey_query(&query)?).await?))
+}
+
+/// The search's parameters; empty ones count as absent.
+fn journey_query(query: &HashMap<String, String>) -> Result<JourneyQuery, ApiError> {
+    let get = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let bad = |m: &str| ApiError::Validation(m.to_owned());
+    let status = get("status")
+        .map(|s| {
+            crate::events::is_safe_id(s)
+                .then(|| s.to_owned())
+                .ok_or_else(|| bad("status must be 1-128 characters of A-Z a-z 0-9 . _ -."))
+        })
+        .transpose()?;
+    let user_id = get("userID")
+        .map(|u| {
+            (u.chars().count() <= 256 && !u.chars().any(char::is_control))
+                .then(|| u.to_owned())
+                .ok_or_else(|| {
+                    bad("userID must be at most 256 characters, none of them control characters.")
+                })
+        })
+        .transpose()?;
+    let stuck_for_secs = get("stuckForSecs")
+        .map(|s| {
+            s.parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 10 * 365 * 86_400)
+                .ok_or_else(|| {
+                    bad("stuckForSecs must be a whole number of seconds (at most ten years).")
+                })
+        })
+        .transpose()?;
+    let limit = get("limit")
+        .map(|l| {
+            l.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=search::MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    bad(&format!(
+                        "limit must be a whole number 1..={}.",
+                        search::MAX_LIMIT
+                    ))
+                })
+        })
+        .transpose()?
+        .unwrap_or(search::DEFAULT_LIMIT);
+    let after = get("after")
+        .map(|a| Position::parse(a).ok_or_else(|| bad("after is not a cursor this search issued.")))
+        .transpose()?;
+    Ok(JourneyQuery {
+        status,
+        user_id,
+        stuck_for_secs,
+        limit,
+        after,
+    })
 }
 
 pub async fn dead_letters(

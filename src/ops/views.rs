@@ -1,5 +1,6 @@
 //! The ops read model: journey view, a user's journeys, feed pages and dead letters, read from
-//! the stored events and the directory. Built once at start-up; no actix here.
+//! the stored events and the directory (journey search: `search`). Built once at start-up; no
+//! actix here.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -65,8 +66,8 @@ pub struct DeadLetterList {
 }
 
 pub struct OpsViews {
-    events: Events,
-    directory: Directory,
+    pub(super) events: Events,
+    pub(super) directory: Directory,
 }
 
 impl OpsViews {

@@ -105,6 +105,12 @@ key_def! {
     RevocationLogKey = "revoked:log";
     /// The ops audit log (a stream).
     AuditLogKey = "audit:log";
+    /// Every journey with a snapshot, scored by its last change (a sorted index).
+    JourneysByChangeKey = "wh:journeys:changed";
+    /// The journeys whose latest status is `status`, scored by their last change.
+    JourneysByStatusKey = "wh:journeys:status:" (status);
+    /// An ops console session, by the hex SHA-256 of its id.
+    OpsSessionKey = "ops:session:" (id_digest);
 }
 
 #[cfg(test)]
@@ -153,6 +159,15 @@ mod tests {
             (RevokedUserKey::new("ab12").to_string(), "revoked:user:ab12"),
             (RevocationLogKey::new().to_string(), "revoked:log"),
             (AuditLogKey::new().to_string(), "audit:log"),
+            (
+                JourneysByChangeKey::new().to_string(),
+                "wh:journeys:changed",
+            ),
+            (
+                JourneysByStatusKey::new("OFFERS_PENDING").to_string(),
+                "wh:journeys:status:OFFERS_PENDING",
+            ),
+            (OpsSessionKey::new("ff00").to_string(), "ops:session:ff00"),
         ];
         for (built, expected) in pinned {
             assert_eq!(built, expected);

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
+use super::sorted::SortedIndex;
 use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
 
 enum Value {
@@ -20,6 +21,7 @@ enum Value {
     Counter(u64),
     Hash(BTreeMap<String, Vec<u8>>),
     Stream(VecDeque<((u64, u64), Vec<u8>)>),
+    Index(SortedIndex),
 }
 
 struct Entry {
@@ -72,6 +74,24 @@ impl MemoryStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
+    }
+
+    /// `f` on the live sorted index at `key`; `absent` when there is none.
+    fn on_index<T>(
+        &self,
+        key: &str,
+        absent: T,
+        f: impl FnOnce(&mut SortedIndex) -> T,
+    ) -> Result<T, StoreError> {
+        let key = self.key(key);
+        self.with(|inner, now| match live(inner, &key, now) {
+            None => Ok(absent),
+            Some(Entry {
+                value: Value::Index(ix),
+                ..
+            }) => Ok(f(ix)),
+            Some(_) => Err(wrong_type()),
+        })?
     }
 }
 
@@ -410,6 +430,46 @@ impl Store for MemoryStore {
                 .collect()),
             Some(_) => Err(wrong_type()),
         })?
+    }
+    async fn index_put(
+        &self,
+        key: &str,
+        member: &str,
+        score: i64,
+        max_len: usize,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let key = self.key(key);
+        self.with(|inner, now| {
+            let entry = inner.map.entry(key).or_insert_with(|| Entry {
+                value: Value::Index(SortedIndex::default()),
+                expires_at: now,
+            });
+            // An expired entry is reset, whatever it held.
+            if entry.expires_at <= now {
+                entry.value = Value::Index(SortedIndex::default());
+            }
+            let Value::Index(ix) = &mut entry.value else {
+                return Err(wrong_type());
+            };
+            ix.put(member, score, max_len);
+            entry.expires_at = now + ttl;
+            Ok(())
+        })?
+    }
+
+    async fn index_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.on_index(key, (), |ix| ix.remove(member))
+    }
+
+    async fn index_desc(
+        &self,
+        key: &str,
+        max_score: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        self.on_index(key, Vec::new(), |ix| ix.desc(max_score, offset, limit))
     }
 }
 

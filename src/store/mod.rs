@@ -1,7 +1,8 @@
 //! Shared state behind one small trait, with a Redis implementation (production, many instances;
 //! one server, Cluster or Sentinel, with or without TLS: [`RedisMode`]) and an in-memory twin (the
 //! zero-config demo, one instance). Both pass the same conformance suite (`tests/api/store.rs`). Every key carries a TTL; every key is built by a type in [`keys`] and
-//! prefixed by the implementation. On top: lease locks ([`Lease`]) and the lease keep-alive loop
+//! prefixed by the implementation. Sorted indexes (`index_*`) are Redis sorted sets with integer
+//! scores. On top: lease locks ([`Lease`]) and the lease keep-alive loop
 //! ([`renew_while`]).
 
 pub mod keys;
@@ -11,6 +12,7 @@ pub mod redis;
 mod redis_modes;
 mod redis_sentinel;
 mod renew;
+mod sorted;
 
 use std::time::Duration;
 
@@ -130,6 +132,30 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<StreamEntry>, StoreError>;
+
+    /// Put `member` at `score` in a sorted index (moving it when present), keep only the
+    /// `max_len` highest scores, and (re)set the index's TTL.
+    async fn index_put(
+        &self,
+        key: &str,
+        member: &str,
+        score: i64,
+        max_len: usize,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
+
+    /// Take `member` out of a sorted index (nothing happens when it is not there).
+    async fn index_remove(&self, key: &str, member: &str) -> Result<(), StoreError>;
+
+    /// Up to `limit` members scored at most `max_score`, highest score first (equal scores: member
+    /// descending, bytewise), after skipping `offset` of them; each with its score.
+    async fn index_desc(
+        &self,
+        key: &str,
+        max_score: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
 /// Parse a stream cursor `ms-seq` (or `ms`) into its parts.

@@ -339,4 +339,70 @@ impl Store for RedisStore {
             })
             .collect()
     }
+    async fn index_put(
+        &self,
+        key: &str,
+        member: &str,
+        score: i64,
+        max_len: usize,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let k = self.key(key);
+        // Ranks count from the lowest score: keep the top `max_len`.
+        let beyond = -(max_len.max(1) as i64) - 1;
+        let _: () = redis::pipe()
+            .atomic()
+            .cmd("ZADD")
+            .arg(&k)
+            .arg(score)
+            .arg(member)
+            .ignore()
+            .cmd("ZREMRANGEBYRANK")
+            .arg(&k)
+            .arg(0)
+            .arg(beyond)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&k)
+            .arg(ms(ttl))
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn index_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let _: u64 = c.zrem(self.key(key), member).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn index_desc(
+        &self,
+        key: &str,
+        max_score: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut c = self.conn().await?;
+        // Scores are whole numbers well inside a double's exact range.
+        let rows: Vec<(String, f64)> = redis::cmd("ZREVRANGEBYSCORE")
+            .arg(self.key(key))
+            .arg(max_score)
+            .arg("-inf")
+            .arg("WITHSCORES")
+            .arg("LIMIT")
+            .arg(offset)
+            .arg(limit.max(1))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(rows
+            .into_iter()
+            .take(limit)
+            .map(|(member, score)| (member, score as i64))
+            .collect())
+    }
 }

@@ -144,6 +144,28 @@ impl Store for Flaky {
     ) -> Result<Vec<StreamEntry>, StoreError> {
         gated!(self, self.inner.stream_read(key, after, limit))
     }
+    async fn index_put(
+        &self,
+        key: &str,
+        member: &str,
+        score: i64,
+        max_len: usize,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        gated!(self, self.inner.index_put(key, member, score, max_len, ttl))
+    }
+    async fn index_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        gated!(self, self.inner.index_remove(key, member))
+    }
+    async fn index_desc(
+        &self,
+        key: &str,
+        max_score: i64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        gated!(self, self.inner.index_desc(key, max_score, offset, limit))
+    }
 }
 
 fn body(event_id: &str, sequence: u64, status: &str) -> Vec<u8> {

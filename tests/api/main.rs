@@ -15,6 +15,8 @@ mod http_surface;
 mod logs;
 mod ops;
 mod ops_audit;
+mod ops_console;
+mod ops_search;
 mod proxy;
 mod proxy_idempotency;
 mod proxy_upstream_failures;

@@ -42,6 +42,8 @@ conformance!(
     stream_reads_resume_strictly_after_a_cursor,
     stream_is_trimmed_to_its_max_length,
     stream_rejects_a_cursor_it_did_not_issue,
+    sorted_index_pages_highest_score_first_and_keeps_the_top,
+    sorted_index_members_move_leave_and_expire,
     lease_lock_excludes_others_and_fences_increase,
     concurrent_set_nx_has_exactly_one_winner,
 );
@@ -234,6 +236,66 @@ async fn stream_rejects_a_cursor_it_did_not_issue(s: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::InvalidCursor), "{err:?}");
+}
+
+/// `(member, score)` pairs, as `index_desc` returns them.
+fn scored(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {
+    pairs.iter().map(|(m, s)| (m.to_string(), *s)).collect()
+}
+
+async fn sorted_index_pages_highest_score_first_and_keeps_the_top(s: Arc<dyn Store>) {
+    assert!(s
+        .index_desc("ix", i64::MAX, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let t = 1_775_121_370_000;
+    for (m, score) in [("j-a", t), ("j-b", t), ("j-c", t + 5), ("j-d", t - 9)] {
+        s.index_put("ix", m, score, 100, LONG).await.unwrap();
+    }
+    // Equal scores: member descending, so paging by offset is stable on both stores.
+    assert_eq!(
+        s.index_desc("ix", i64::MAX, 0, 10).await.unwrap(),
+        scored(&[("j-c", t + 5), ("j-b", t), ("j-a", t), ("j-d", t - 9)])
+    );
+    assert_eq!(
+        s.index_desc("ix", t, 1, 2).await.unwrap(),
+        scored(&[("j-a", t), ("j-d", t - 9)])
+    );
+    assert!(s.index_desc("ix", t - 10, 0, 10).await.unwrap().is_empty());
+    assert!(s.index_desc("ix", i64::MAX, 0, 0).await.unwrap().is_empty());
+    // Over the bound, the lowest scores go.
+    s.index_put("ix", "j-e", t + 1, 3, LONG).await.unwrap();
+    assert_eq!(
+        s.index_desc("ix", i64::MAX, 0, 10).await.unwrap(),
+        scored(&[("j-c", t + 5), ("j-e", t + 1), ("j-b", t)])
+    );
+}
+
+async fn sorted_index_members_move_leave_and_expire(s: Arc<dyn Store>) {
+    s.index_put("mv", "j-1", 10, 100, LONG).await.unwrap();
+    s.index_put("mv", "j-2", 20, 100, LONG).await.unwrap();
+    s.index_put("mv", "j-1", 30, 100, LONG).await.unwrap();
+    assert_eq!(
+        s.index_desc("mv", i64::MAX, 0, 10).await.unwrap(),
+        scored(&[("j-1", 30), ("j-2", 20)])
+    );
+    s.index_remove("mv", "j-1").await.unwrap();
+    s.index_remove("mv", "absent").await.unwrap();
+    s.index_remove("never-written", "j-1").await.unwrap();
+    assert_eq!(
+        s.index_desc("mv", i64::MAX, 0, 10).await.unwrap(),
+        scored(&[("j-2", 20)])
+    );
+    s.index_put("mv", "j-3", 5, 100, Duration::from_millis(200))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(s
+        .index_desc("mv", i64::MAX, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn lease_lock_excludes_others_and_fences_increase(s: Arc<dyn Store>) {
