@@ -62,6 +62,9 @@ pub enum ApiError {
     UpstreamTimeout,
     #[error("internal error")]
     Internal(#[source] Cause),
+    /// This instance holds its maximum of event streams.
+    #[error("too many event streams")]
+    TooManyStreams { retry_after_secs: u64 },
     /// An upstream 4xx answer handed to the caller as received (status and body).
     #[error("upstream answered {status}")]
     UpstreamAnswer {
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::UpstreamUnavailable(_) => C::UpstreamUnavailable,
             ApiError::UpstreamTimeout => C::UpstreamTimeout,
             ApiError::Internal(_) => C::Internal,
+            ApiError::TooManyStreams { .. } => C::TooManyStreams,
             ApiError::UpstreamAnswer { .. } => C::UpstreamAnswer,
         }
     }
@@ -119,7 +123,8 @@ impl ApiError {
         match self {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::IdempotencyKeyInUse { retry_after_secs }
-            | ApiError::WebhookInFlight { retry_after_secs } => Some(*retry_after_secs),
+            | ApiError::WebhookInFlight { retry_after_secs }
+            | ApiError::TooManyStreams { retry_after_secs } => Some(*retry_after_secs),
             ApiError::StoreUnavailable(_) => Some(1),
             _ => None,
         }
@@ -329,6 +334,13 @@ mod tests {
             ),
             (ApiError::UpstreamTimeout, 504, "UPSTREAM_TIMEOUT"),
             (ApiError::Internal("x".into()), 500, "INTERNAL"),
+            (
+                ApiError::TooManyStreams {
+                    retry_after_secs: 5,
+                },
+                503,
+                "TOO_MANY_STREAMS",
+            ),
         ];
         for (e, status, code) in cases {
             assert_eq!(e.status_code().as_u16(), status, "{code}");

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod http;
+pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

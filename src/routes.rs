@@ -9,6 +9,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(crate::openapi::routes)
         .configure(crate::webhook::routes)
         .configure(crate::ops::routes)
+        .configure(crate::live::routes)
         .configure(crate::session::routes::routes)
         .configure(crate::web::routes::routes);
 }

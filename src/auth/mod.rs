@@ -8,7 +8,7 @@ pub mod ops;
 pub mod token;
 pub mod web_session;
 
-pub use extract::{Caller, Via};
+pub use extract::{Caller, StreamCaller, Via};
 pub use jwt::Verifier;
 pub use ops::{OpsCaller, OpsTokens};
 pub use web_session::WebSessions;

@@ -26,6 +26,7 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     UpstreamTimeout,
     Internal,
+    TooManyStreams,
     /// An upstream 4xx passed through as received (its status is the upstream's; never enveloped).
     UpstreamAnswer,
 }
@@ -78,6 +79,7 @@ impl ErrorCode {
             C::UpstreamUnavailable => spec("UPSTREAM_UNAVAILABLE", S::BAD_GATEWAY, true, "The lending platform is unreachable."),
             C::UpstreamTimeout => spec("UPSTREAM_TIMEOUT", S::GATEWAY_TIMEOUT, true, "The lending platform did not answer in time."),
             C::Internal => spec("INTERNAL", S::INTERNAL_SERVER_ERROR, false, "Internal error."),
+            C::TooManyStreams => spec("TOO_MANY_STREAMS", S::SERVICE_UNAVAILABLE, true, "This instance holds as many event streams as it may; retry shortly."),
             C::UpstreamAnswer => spec("UPSTREAM_ANSWER", S::BAD_GATEWAY, false, "The lending platform refused the request."),
         }
     }

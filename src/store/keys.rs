@@ -97,6 +97,14 @@ key_def! {
     FeedKey = "wh:feed";
     /// Dead letters (a hash: id → letter).
     DeadLettersKey = "wh:dead";
+    /// A partner user's live journey updates (a stream). The user id is the cluster hash tag, so
+    /// the stream and its guard sit in one slot (they are written in one atomic step).
+    UserUpdatesKey = "live:{" (user_id) "}:updates";
+    /// The last sequence pushed per journey into a user's live updates (a hash: journey id →
+    /// sequence).
+    UserUpdatesGuardKey = "live:{" (user_id) "}:pushed";
+    /// The pub/sub channel that wakes the live streams of every instance.
+    LiveWakeChannel = "live:wake";
 }
 
 #[cfg(test)]
@@ -138,6 +146,12 @@ mod tests {
             ),
             (FeedKey::new().to_string(), "wh:feed"),
             (DeadLettersKey::new().to_string(), "wh:dead"),
+            (UserUpdatesKey::new("u-1").to_string(), "live:{u-1}:updates"),
+            (
+                UserUpdatesGuardKey::new("u-1").to_string(),
+                "live:{u-1}:pushed",
+            ),
+            (LiveWakeChannel::new().to_string(), "live:wake"),
         ];
         for (built, expected) in pinned {
             assert_eq!(built, expected);

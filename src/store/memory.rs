@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
-use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
+use super::pubsub::LocalBus;
+use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Subscription, Versioned};
 
 enum Value {
     Bytes(Vec<u8>),
@@ -32,6 +33,7 @@ struct Inner {
 pub struct MemoryStore {
     prefix: String,
     inner: Mutex<Inner>,
+    bus: LocalBus,
 }
 
 impl MemoryStore {
@@ -39,6 +41,7 @@ impl MemoryStore {
         MemoryStore {
             prefix: prefix.to_owned(),
             inner: Mutex::new(Inner::default()),
+            bus: LocalBus::default(),
         }
     }
 
@@ -303,39 +306,37 @@ impl Store for MemoryStore {
         trim: StreamTrim,
     ) -> Result<String, StoreError> {
         let key = self.key(key);
+        self.with(|inner, now| append(inner, &key, value, trim, now))?
+    }
+
+    async fn stream_append_if_newer(
+        &self,
+        key: &str,
+        guard_key: &str,
+        guard_field: &str,
+        sequence: u64,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<Option<String>, StoreError> {
+        let (key, guard_key) = (self.key(key), self.key(guard_key));
         self.with(|inner, now| {
-            let ms = now_ms();
-            let id = if ms > inner.last_stream_id.0 {
-                (ms, 0)
-            } else {
-                (inner.last_stream_id.0, inner.last_stream_id.1 + 1)
-            };
-            inner.last_stream_id = id;
-            let entry = match live(inner, &key, now) {
-                Some(e) => e,
-                None => {
-                    inner.map.insert(
-                        key.clone(),
-                        Entry {
-                            value: Value::Stream(VecDeque::new()),
-                            expires_at: now + trim.max_age,
-                        },
-                    );
-                    inner.map.get_mut(&key).ok_or_else(wrong_type)?
-                }
-            };
-            entry.expires_at = now + trim.max_age;
-            let Value::Stream(items) = &mut entry.value else {
+            live(inner, &guard_key, now); // drops it when expired
+            let guard = inner.map.entry(guard_key).or_insert_with(|| Entry {
+                value: Value::Hash(BTreeMap::new()),
+                expires_at: now,
+            });
+            let Value::Hash(h) = &mut guard.value else {
                 return Err(wrong_type());
             };
-            items.push_back((id, value.to_vec()));
-            let min_ms = ms.saturating_sub(trim.max_age.as_millis() as u64);
-            while items.len() > trim.max_len.max(1)
-                || items.front().map(|(i, _)| i.0 < min_ms).unwrap_or(false)
-            {
-                items.pop_front();
+            let last = h
+                .get(guard_field)
+                .and_then(|b| std::str::from_utf8(b).ok()?.parse::<u64>().ok());
+            if last.is_some_and(|l| l >= sequence) {
+                return Ok(None);
             }
-            Ok(format!("{}-{}", id.0, id.1))
+            h.insert(guard_field.to_owned(), sequence.to_string().into_bytes());
+            guard.expires_at = now + trim.max_age;
+            append(inner, &key, value, trim, now).map(Some)
         })?
     }
 
@@ -364,4 +365,46 @@ impl Store for MemoryStore {
             Some(_) => Err(wrong_type()),
         })?
     }
+
+    async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError> {
+        self.bus.publish(&self.key(channel), message)
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, StoreError> {
+        self.bus.subscribe(&self.key(channel))
+    }
+}
+
+/// Append one entry to the stream at `key` (creating it), trim it and renew its TTL.
+fn append(
+    inner: &mut Inner,
+    key: &str,
+    value: &[u8],
+    trim: StreamTrim,
+    now: Instant,
+) -> Result<String, StoreError> {
+    let ms = now_ms();
+    let id = if ms > inner.last_stream_id.0 {
+        (ms, 0)
+    } else {
+        (inner.last_stream_id.0, inner.last_stream_id.1 + 1)
+    };
+    inner.last_stream_id = id;
+    live(inner, key, now); // drops it when expired
+    let entry = inner.map.entry(key.to_owned()).or_insert_with(|| Entry {
+        value: Value::Stream(VecDeque::new()),
+        expires_at: now,
+    });
+    entry.expires_at = now + trim.max_age;
+    let Value::Stream(items) = &mut entry.value else {
+        return Err(wrong_type());
+    };
+    items.push_back((id, value.to_vec()));
+    let min_ms = ms.saturating_sub(trim.max_age.as_millis() as u64);
+    while items.len() > trim.max_len.max(1)
+        || items.front().map(|(i, _)| i.0 < min_ms).unwrap_or(false)
+    {
+        items.pop_front();
+    }
+    Ok(format!("{}-{}", id.0, id.1))
 }

@@ -10,7 +10,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use tokio::sync::OnceCell;
 
-use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
+use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Subscription, Versioned};
 
 pub struct RedisStore {
     client: redis::Client,
@@ -26,6 +26,7 @@ struct Scripts {
     compare_and_expire: Script,
     put_versioned: Script,
     incr_with_ttl: Script,
+    append_if_newer: Script,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -73,6 +74,16 @@ impl RedisStore {
                     r"local n = redis.call('INCR', KEYS[1])
                       if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
                       return n",
+                ),
+                append_if_newer: Script::new(
+                    r"local last = redis.call('HGET', KEYS[2], ARGV[1])
+                      if last and tonumber(last) >= tonumber(ARGV[2]) then return false end
+                      redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+                      redis.call('PEXPIRE', KEYS[2], ARGV[6])
+                      local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'v', ARGV[3])
+                      redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[5])
+                      redis.call('PEXPIRE', KEYS[1], ARGV[6])
+                      return id",
                 ),
             },
         })
@@ -312,6 +323,32 @@ impl Store for RedisStore {
         Ok(id)
     }
 
+    async fn stream_append_if_newer(
+        &self,
+        key: &str,
+        guard_key: &str,
+        guard_field: &str,
+        sequence: u64,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<Option<String>, StoreError> {
+        let mut c = self.conn().await?;
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        self.scripts
+            .append_if_newer
+            .key(self.key(key))
+            .key(self.key(guard_key))
+            .arg(guard_field)
+            .arg(sequence)
+            .arg(value)
+            .arg(trim.max_len.max(1))
+            .arg(now_ms.saturating_sub(ms(trim.max_age)))
+            .arg(ms(trim.max_age))
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)
+    }
+
     async fn stream_read(
         &self,
         key: &str,
@@ -346,5 +383,24 @@ impl Store for RedisStore {
                 Ok(StreamEntry { cursor: id, value })
             })
             .collect()
+    }
+
+    async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let _: u64 = c
+            .publish(self.key(channel), message)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, StoreError> {
+        super::pubsub::redis_subscribe(
+            &self.client,
+            &self.key(channel),
+            self.connect_timeout,
+            self.response_timeout,
+        )
+        .await
     }
 }

@@ -6,6 +6,8 @@ mod cli;
 mod health;
 mod helpers;
 mod http_surface;
+mod live_poll;
+mod live_stream;
 mod logs;
 mod ops;
 mod proxy;
