@@ -271,3 +271,35 @@ async fn the_in_memory_store_delivers_in_process() {
     let frame = stream.next_frame(SOON).await.expect("in-process delivery");
     assert_eq!(frame.data["journeyID"], "j-mem");
 }
+
+#[tokio::test]
+async fn a_listed_origin_may_open_the_stream_with_credentials() {
+    let origin = "http://localhost:3000";
+    let app = spawn_app_with(base_options().set("web.allowed_origins", origin)).await;
+    let web = Client::cookie(&app, &new_user()).await;
+    let res = web
+        .event_source("/v1/events/stream")
+        .header("Origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], origin);
+    assert_eq!(res.headers()["access-control-allow-credentials"], "true");
+    // A reconnect carries Last-Event-ID; a preflight for it is allowed.
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v1/events/stream"))
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "last-event-id")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 204);
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(allowed.contains("last-event-id"), "{allowed}");
+}
