@@ -71,6 +71,9 @@ pub enum ApiError {
     /// The body did not arrive within the allowed time.
     #[error("request body timed out")]
     RequestTimeout,
+    /// This instance holds its maximum of event streams.
+    #[error("too many event streams")]
+    TooManyStreams { retry_after_secs: u64 },
     /// An upstream 4xx answer handed to the caller as received (status and body).
     #[error("upstream answered {status}")]
     UpstreamAnswer {
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::UpstreamAuthFailed(_) => C::UpstreamAuthFailed,
             ApiError::Internal(_) => C::Internal,
             ApiError::RequestTimeout => C::RequestTimeout,
+            ApiError::TooManyStreams { .. } => C::TooManyStreams,
             ApiError::UpstreamAnswer { .. } => C::UpstreamAnswer,
         }
     }
@@ -132,7 +136,8 @@ impl ApiError {
         match self {
             ApiError::RateLimited { retry_after_secs }
             | ApiError::IdempotencyKeyInUse { retry_after_secs }
-            | ApiError::WebhookInFlight { retry_after_secs } => Some(*retry_after_secs),
+            | ApiError::WebhookInFlight { retry_after_secs }
+            | ApiError::TooManyStreams { retry_after_secs } => Some(*retry_after_secs),
             ApiError::StoreUnavailable(_) => Some(1),
             _ => None,
         }
@@ -358,6 +363,13 @@ mod tests {
                 "UPSTREAM_AUTH_FAILED",
             ),
             (ApiError::Internal("x".into()), 500, "INTERNAL"),
+            (
+                ApiError::TooManyStreams {
+                    retry_after_secs: 5,
+                },
+                503,
+                "TOO_MANY_STREAMS",
+            ),
         ];
         for (e, status, code) in cases {
             assert_eq!(e.status_code().as_u16(), status, "{code}");

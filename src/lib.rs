@@ -17,6 +17,7 @@ pub mod events;
 pub mod health;
 pub mod http;
 pub mod listeners;
+pub mod live;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

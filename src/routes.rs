@@ -11,6 +11,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(crate::ops::routes)
         .configure(crate::audit::routes)
         .configure(crate::revoke::routes)
+        .configure(crate::live::routes)
         .configure(crate::session::routes::routes)
         .configure(crate::web::routes::routes);
 }

@@ -186,6 +186,7 @@ struct Deps {
     proxy: web::Data<crate::proxy::forward::ProxyDeps>,
     receiver: web::Data<crate::webhook::Receiver>,
     ops: web::Data<crate::ops::OpsViews>,
+    live: web::Data<crate::live::Live>,
     origins: web::Data<crate::middleware::cors::AllowedOrigins>,
     drain: web::Data<Drain>,
 }
@@ -215,6 +216,9 @@ impl Deps {
             ConfigError::new("session.encryption_keys", problem)
         })?;
         let events = crate::events::Events::new(Arc::clone(&store), settings);
+        // This instance's one wake-up subscription, shared by every event stream it serves.
+        let hub = crate::live::Hub::start(Arc::clone(&store), crate::live::Live::limits(settings));
+        let live = crate::live::Live::new(hub, events.updates.clone(), settings);
         let receiver = crate::webhook::Receiver::new(
             settings,
             Arc::clone(&store),
@@ -262,6 +266,7 @@ impl Deps {
             sessions: web::Data::new(sessions),
             receiver: web::Data::new(receiver),
             ops: web::Data::new(crate::ops::OpsViews::new(events, directory)),
+            live: web::Data::new(live),
             origins: web::Data::new(crate::middleware::cors::AllowedOrigins::from_settings(
                 settings,
             )),
@@ -304,6 +309,7 @@ fn create_app(
         .app_data(deps.proxy)
         .app_data(deps.receiver)
         .app_data(deps.ops)
+        .app_data(deps.live)
         .app_data(deps.origins)
         .app_data(deps.drain)
         .app_data(json_config(max_json))
@@ -349,6 +355,9 @@ fn run(
         .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
         .max_connections(MAX_CONNECTIONS_PER_WORKER)
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        // A client that closes its side is gone: drop its request at once. Otherwise an idle event
+        // stream (or a waiting long poll) would hold its slot until a heartbeat write failed.
+        .h1_allow_half_closed(false)
         // Signals are ours (see `run_until`): actix would only listen once its future is first
         // polled, leaving a window after start-up in which SIGTERM kills the process outright.
         .disable_signals();

@@ -29,6 +29,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("listeners", 3),
     // The audit log: written by capabilities, read by ops.
     ("audit", 4),
+    // Live updates for apps: the per-instance wake-up hub and its streams (ops streams use it too).
+    ("live", 4),
     // Capabilities (the proxy uses the session capability for tokens, and revocation ends
     // sessions, so both sit above it).
     ("session", 5),

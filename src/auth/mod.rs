@@ -11,7 +11,7 @@ pub mod revocation;
 pub mod token;
 pub mod web_session;
 
-pub use extract::{Caller, Via};
+pub use extract::{Caller, StreamCaller, Via};
 pub use jwt::Verifier;
 pub use ops::{OpsCaller, OpsStreamCaller, OpsTokens};
 pub use ops_session::OpsSessions;

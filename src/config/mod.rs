@@ -46,6 +46,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub webhook: WebhookSettings,
     pub ops: OpsSettings,
+    pub events: EventsSettings,
     pub proxy: ProxySettings,
     pub web: WebSettings,
     pub telemetry: TelemetrySettings,
@@ -151,6 +152,20 @@ pub const DEFAULT_OPERATOR: &str = "ops";
 #[derive(Debug, Clone, Deserialize)]
 pub struct OpsSettings {
     pub tokens: SecretString,
+    /// Open `/v1/ops/events/stream` connections per instance; beyond → 503 `TOO_MANY_STREAMS`.
+    pub max_streams: usize,
+    /// The longest any SSE stream (ops or a user's) stays open; the client then reconnects.
+    pub stream_max_secs: u64,
+}
+
+/// Live journey updates for apps (`/v1/events/stream`, `/v1/events`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventsSettings {
+    /// Open streams per partner user per instance; beyond → 429 `RATE_LIMITED`.
+    pub max_streams_per_user: usize,
+    /// Updates kept per user (resume depth).
+    pub updates_max_len: usize,
+    pub updates_max_age_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -17,6 +17,7 @@ impl Settings {
         self.validate_forwarding()?;
         self.validate_proxy_and_web()?;
         self.validate_ops()?;
+        self.validate_streams()?;
         if self.is_production_grade() {
             self.refuse_dev_defaults()?;
             self.validate_production_grade()?;
@@ -249,6 +250,35 @@ impl Settings {
                 "webhook.forward_timeout_ms",
                 "must be 1..=60000",
             ));
+        }
+        Ok(())
+    }
+
+    /// The live-update and ops stream limits.
+    fn validate_streams(&self) -> Result<(), ConfigError> {
+        let bounded: [(&str, u64, u64); 5] = [
+            ("ops.max_streams", self.ops.max_streams as u64, 100_000),
+            ("ops.stream_max_secs", self.ops.stream_max_secs, 86_400),
+            (
+                "events.max_streams_per_user",
+                self.events.max_streams_per_user as u64,
+                1_000,
+            ),
+            (
+                "events.updates_max_len",
+                self.events.updates_max_len as u64,
+                1_000_000,
+            ),
+            (
+                "events.updates_max_age_secs",
+                self.events.updates_max_age_secs,
+                90 * 86_400,
+            ),
+        ];
+        for (key, value, max) in bounded {
+            if !(1..=max).contains(&value) {
+                return Err(ConfigError::new(key, format!("must be 1..={max}")));
+            }
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ pub enum ErrorCode {
     UpstreamAuthFailed,
     Internal,
     RequestTimeout,
+    TooManyStreams,
     /// An upstream 4xx passed through as received (its status is the upstream's; never enveloped).
     UpstreamAnswer,
 }
@@ -89,6 +90,7 @@ impl ErrorCode {
             C::UpstreamAuthFailed => spec("UPSTREAM_AUTH_FAILED", S::BAD_GATEWAY, false, "The lending platform refused this service's credentials."),
             C::Internal => spec("INTERNAL", S::INTERNAL_SERVER_ERROR, false, "Internal error."),
             C::RequestTimeout => spec("REQUEST_TIMEOUT", S::REQUEST_TIMEOUT, true, "The request body did not arrive in time."),
+            C::TooManyStreams => spec("TOO_MANY_STREAMS", S::SERVICE_UNAVAILABLE, true, "This instance holds as many event streams as it may; retry shortly."),
             C::UpstreamAnswer => spec("UPSTREAM_ANSWER", S::BAD_GATEWAY, false, "The lending platform refused the request."),
         }
     }

@@ -1,13 +1,17 @@
 //! The stored webhook data: each journey's latest snapshot (ordered by `sequence`) and its event
-//! history ([`journeys`]), the journeys ordered by their last change ([`index`]), the ordered feed of every verified event ([`feed`]) and dead letters
-//! ([`dead_letters`]), with their record types ([`records`]). The webhook receiver writes through
-//! this module and the ops API reads through it; neither knows the other.
+//! history ([`journeys`]), the journeys ordered by their last change ([`index`]), the ordered feed
+//! of every verified event ([`feed`]), each partner user's journey updates ([`updates`]) and dead
+//! letters ([`dead_letters`]), with their record types ([`records`]), plus the wake-up that tells
+//! every instance the data grew ([`announce`]). The webhook receiver writes through this module;
+//! the ops API and the live updates read through it; neither knows the other.
 
+pub mod announce;
 pub mod dead_letters;
 pub mod feed;
 pub mod index;
 pub mod journeys;
 pub mod records;
+pub mod updates;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +19,13 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::store::{Store, StreamTrim};
 
+pub use announce::{Announcement, Announcer};
 pub use dead_letters::{DeadLetters, Kept};
 pub use feed::Feed;
 pub use index::JourneyIndex;
 pub use journeys::{Applied, Journeys};
-pub use records::{DeadLetter, FeedItem, JourneyRecord};
+pub use records::{DeadLetter, FeedItem, JourneyRecord, JourneyUpdate};
+pub use updates::Updates;
 
 /// Handles on all of the stored webhook data; built once at start-up, cheap to clone.
 #[derive(Clone)]
@@ -28,6 +34,8 @@ pub struct Events {
     pub index: JourneyIndex,
     pub feed: Feed,
     pub dead_letters: DeadLetters,
+    pub updates: Updates,
+    pub announcer: Announcer,
 }
 
 impl Events {
@@ -36,7 +44,9 @@ impl Events {
             journeys: Journeys::new(Arc::clone(&store)),
             index: JourneyIndex::new(Arc::clone(&store)),
             feed: Feed::new(Arc::clone(&store), feed_trim(settings)),
-            dead_letters: DeadLetters::new(store),
+            dead_letters: DeadLetters::new(Arc::clone(&store)),
+            updates: Updates::new(Arc::clone(&store), updates_trim(settings)),
+            announcer: Announcer::new(store),
         }
     }
 }
@@ -46,6 +56,14 @@ pub fn feed_trim(settings: &Settings) -> StreamTrim {
     StreamTrim {
         max_len: settings.webhook.feed_max_len,
         max_age: Duration::from_secs(settings.webhook.feed_max_age_secs),
+    }
+}
+
+/// The trimming of each user's journey updates, from the settings.
+pub fn updates_trim(settings: &Settings) -> StreamTrim {
+    StreamTrim {
+        max_len: settings.events.updates_max_len,
+        max_age: Duration::from_secs(settings.events.updates_max_age_secs),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The stored webhook records: journey snapshots, feed items and dead letters. Their JSON is also
+//! The stored webhook records: journey snapshots, feed items, users' journey updates and dead
+//! letters. Their JSON is also
 //! the shape the ops API answers with, so a field renamed here changes that API.
 
 use std::time::Duration;
@@ -54,6 +55,22 @@ pub struct FeedItem {
     pub received_at: String,
     /// An older `sequence` than the journey's latest when it arrived.
     pub stale: bool,
+}
+
+/// One change of a journey as its partner user's apps see it: never the raw snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JourneyUpdate {
+    /// Set when read back (the stream position); absent inside the stored payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(rename = "journeyID")]
+    pub journey_id: String,
+    pub status: Option<String>,
+    #[serde(rename = "nextAction")]
+    pub next_action: Option<String>,
+    pub sequence: u64,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: String,
 }
 
 /// A verified delivery that could not be used, kept for ops.

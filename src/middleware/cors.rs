@@ -16,8 +16,9 @@ use crate::error::{error_envelope, ErrorCode};
 
 pub const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 /// Every header the proxy forwards (`proxy::headers::FORWARDED_REQUEST`; a test in `startup`,
-/// where the two meet, keeps them in step) plus the BFF's own request headers.
-pub const ALLOW_HEADERS: &str = "Content-Type, Idempotency-Key, X-CSRF, X-Correlation-ID, traceparent, Authorization, If-None-Match, If-Match, If-Modified-Since, If-Unmodified-Since, Prefer";
+/// where the two meet, keeps them in step) plus the BFF's own request headers (`Last-Event-ID`:
+/// a reconnecting cross-origin `EventSource` sends it).
+pub const ALLOW_HEADERS: &str = "Content-Type, Idempotency-Key, X-CSRF, X-Correlation-ID, traceparent, Authorization, If-None-Match, If-Match, If-Modified-Since, If-Unmodified-Since, Prefer, Last-Event-ID";
 pub const EXPOSE_HEADERS: &str = "X-Correlation-ID, Idempotent-Replayed, Idempotency-Retention, Idempotency-Key, Retry-After, ETag, Location";
 /// How long browsers may cache a preflight answer.
 pub const MAX_AGE_SECS: &str = "600";

@@ -1,13 +1,13 @@
 //! Ops HTTP handlers: parse → the [`OpsViews`](super::OpsViews) built at start-up (or, for a redrive, the webhook
-//! receiver in the app state) → envelope (or SSE).
+//! receiver in the app state) → envelope (or SSE, on the shared stream machinery of `live`).
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::domain::PassThrough;
 use crate::error::{ok, ApiError};
+use crate::live::sse::{self as live_sse, resume_after};
+use crate::live::Live;
 use crate::store::parse_cursor;
 
 use super::search::{self, JourneyQuery, Position};
@@ -16,6 +16,9 @@ use super::views::{OpsViews, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::{OpsCaller, OpsStreamCaller};
 
 type Query = web::Query<HashMap<String, String>>;
+
+/// Retry-After when this instance holds its maximum of ops streams.
+const STREAMS_RETRY_AFTER_SECS: u64 = 5;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(super::console::routes)
@@ -69,25 +72,22 @@ pub async fn stream(
     _: OpsStreamCaller,
     req: HttpRequest,
     ops: web::Data<OpsViews>,
+    live: web::Data<Live>,
     drain: web::Data<crate::drain::Drain>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
-    // A reconnecting EventSource sends Last-Event-ID; it wins over the URL's `after`.
-    let last_event_id = req
-        .headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.trim().is_empty());
-    let after = cursor(last_event_id.or(query.get("after").map(String::as_str)))?;
-    let feed = ops.feed();
-    let mut res = HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        // At shutdown the stream ends, asking the client to reconnect (to another instance).
-        .streaming(drain.end_on_stop(sse::events(feed, after), b"retry: 1000\n\n"));
-    res.extensions_mut().insert(PassThrough);
-    Ok(res)
+    let after = resume_after(&req, query.get("after").map(String::as_str))?;
+    let wake = live
+        .hub
+        .ops_stream()
+        .map_err(|_| ApiError::TooManyStreams {
+            retry_after_secs: STREAMS_RETRY_AFTER_SECS,
+        })?;
+    let body = sse::events(ops.feed(), wake, after, live.stream_lifetime);
+    // At shutdown the stream ends, asking the client to reconnect (to another instance).
+    Ok(live_sse::response(
+        drain.end_on_stop(body, b"retry: 1000\n\n"),
+    ))
 }
 
 pub async fn search_journeys(

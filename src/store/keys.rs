@@ -111,6 +111,14 @@ key_def! {
     JourneysByStatusKey = "wh:journeys:status:" (status);
     /// An ops console session, by the hex SHA-256 of its id.
     OpsSessionKey = "ops:session:" (id_digest);
+    /// A partner user's live journey updates (a stream). The user id is the cluster hash tag, so
+    /// the stream and its guard sit in one slot (they are written in one atomic step).
+    UserUpdatesKey = "live:{" (user_id) "}:updates";
+    /// The last sequence pushed per journey into a user's live updates (a hash: journey id →
+    /// sequence).
+    UserUpdatesGuardKey = "live:{" (user_id) "}:pushed";
+    /// The pub/sub channel that wakes the live streams of every instance.
+    LiveWakeChannel = "live:wake";
 }
 
 #[cfg(test)]
@@ -168,6 +176,12 @@ mod tests {
                 "wh:journeys:status:OFFERS_PENDING",
             ),
             (OpsSessionKey::new("ff00").to_string(), "ops:session:ff00"),
+            (UserUpdatesKey::new("u-1").to_string(), "live:{u-1}:updates"),
+            (
+                UserUpdatesGuardKey::new("u-1").to_string(),
+                "live:{u-1}:pushed",
+            ),
+            (LiveWakeChannel::new().to_string(), "live:wake"),
         ];
         for (built, expected) in pinned {
             assert_eq!(built, expected);

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
+use super::pubsub::LocalBus;
 use super::sorted::SortedIndex;
-use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
+use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Subscription, Versioned};
 
 enum Value {
     Bytes(Vec<u8>),
@@ -40,6 +41,7 @@ pub struct MemoryStore {
     prefix: String,
     max_keys: usize,
     inner: Mutex<Inner>,
+    bus: LocalBus,
 }
 
 /// The default of `store.memory_max_keys`.
@@ -56,6 +58,7 @@ impl MemoryStore {
             prefix: prefix.to_owned(),
             max_keys: max_keys.max(1),
             inner: Mutex::new(Inner::default()),
+            bus: LocalBus::default(),
         }
     }
 
@@ -369,40 +372,39 @@ impl Store for MemoryStore {
     ) -> Result<String, StoreError> {
         let key = self.key(key);
         let max = self.max_keys;
+        self.with(|inner, now| append(inner, &key, value, trim, now, max))?
+    }
+
+    async fn stream_append_if_newer(
+        &self,
+        key: &str,
+        guard_key: &str,
+        guard_field: &str,
+        sequence: u64,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<Option<String>, StoreError> {
+        let (key, guard_key) = (self.key(key), self.key(guard_key));
+        let max = self.max_keys;
         self.with(|inner, now| {
-            let ms = now_ms();
-            let id = if ms > inner.last_stream_id.0 {
-                (ms, 0)
-            } else {
-                (inner.last_stream_id.0, inner.last_stream_id.1 + 1)
-            };
-            inner.last_stream_id = id;
-            let entry = match live(inner, &key, now) {
-                Some(e) => e,
-                None => {
-                    admit(inner, &key, now, max)?;
-                    inner.map.insert(
-                        key.clone(),
-                        Entry {
-                            value: Value::Stream(VecDeque::new()),
-                            expires_at: now + trim.max_age,
-                        },
-                    );
-                    inner.map.get_mut(&key).ok_or_else(wrong_type)?
-                }
-            };
-            entry.expires_at = now + trim.max_age;
-            let Value::Stream(items) = &mut entry.value else {
+            live(inner, &guard_key, now); // drops it when expired
+            admit(inner, &guard_key, now, max)?;
+            let guard = inner.map.entry(guard_key).or_insert_with(|| Entry {
+                value: Value::Hash(BTreeMap::new()),
+                expires_at: now,
+            });
+            let Value::Hash(h) = &mut guard.value else {
                 return Err(wrong_type());
             };
-            items.push_back((id, value.to_vec()));
-            let min_ms = ms.saturating_sub(trim.max_age.as_millis() as u64);
-            while items.len() > trim.max_len.max(1)
-                || items.front().map(|(i, _)| i.0 < min_ms).unwrap_or(false)
-            {
-                items.pop_front();
+            let last = h
+                .get(guard_field)
+                .and_then(|b| std::str::from_utf8(b).ok()?.parse::<u64>().ok());
+            if last.is_some_and(|l| l >= sequence) {
+                return Ok(None);
             }
-            Ok(format!("{}-{}", id.0, id.1))
+            h.insert(guard_field.to_owned(), sequence.to_string().into_bytes());
+            guard.expires_at = now + trim.max_age;
+            append(inner, &key, value, trim, now, max).map(Some)
         })?
     }
 
@@ -471,6 +473,50 @@ impl Store for MemoryStore {
     ) -> Result<Vec<(String, i64)>, StoreError> {
         self.on_index(key, Vec::new(), |ix| ix.desc(max_score, offset, limit))
     }
+
+    async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError> {
+        self.bus.publish(&self.key(channel), message)
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, StoreError> {
+        self.bus.subscribe(&self.key(channel))
+    }
+}
+
+/// Append one entry to the stream at `key` (creating it), trim it and renew its TTL.
+fn append(
+    inner: &mut Inner,
+    key: &str,
+    value: &[u8],
+    trim: StreamTrim,
+    now: Instant,
+    max_keys: usize,
+) -> Result<String, StoreError> {
+    let ms = now_ms();
+    let id = if ms > inner.last_stream_id.0 {
+        (ms, 0)
+    } else {
+        (inner.last_stream_id.0, inner.last_stream_id.1 + 1)
+    };
+    live(inner, key, now); // drops it when expired
+    admit(inner, key, now, max_keys)?;
+    inner.last_stream_id = id;
+    let entry = inner.map.entry(key.to_owned()).or_insert_with(|| Entry {
+        value: Value::Stream(VecDeque::new()),
+        expires_at: now,
+    });
+    entry.expires_at = now + trim.max_age;
+    let Value::Stream(items) = &mut entry.value else {
+        return Err(wrong_type());
+    };
+    items.push_back((id, value.to_vec()));
+    let min_ms = ms.saturating_sub(trim.max_age.as_millis() as u64);
+    while items.len() > trim.max_len.max(1)
+        || items.front().map(|(i, _)| i.0 < min_ms).unwrap_or(false)
+    {
+        items.pop_front();
+    }
+    Ok(format!("{}-{}", id.0, id.1))
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! Shared state behind one small trait, with a Redis implementation (production, many instances;
 //! one server, Cluster or Sentinel, with or without TLS: [`RedisMode`]) and an in-memory twin (the
 //! zero-config demo, one instance). Both pass the same conformance suite (`tests/api/store.rs`). Every key carries a TTL; every key is built by a type in [`keys`] and
-//! prefixed by the implementation. Sorted indexes (`index_*`) are Redis sorted sets with integer
+//! prefixed by the implementation. Pub/sub ([`pubsub`]) carries wake-ups between instances. Sorted
+//! indexes (`index_*`) are Redis sorted sets with integer
 //! scores. On top: lease locks ([`Lease`]) and the lease keep-alive loop
 //! ([`renew_while`]).
 
 pub mod keys;
 mod lock;
 pub mod memory;
+pub mod pubsub;
 pub mod redis;
 mod redis_modes;
 mod redis_sentinel;
@@ -20,6 +22,7 @@ use async_trait::async_trait;
 
 pub use lock::{Lease, LockError};
 pub use memory::MemoryStore;
+pub use pubsub::{Delivery, Subscription};
 pub use redis::RedisStore;
 pub use redis_modes::{RedisMode, RedisOptions, SetupError, TlsFiles};
 pub use renew::renew_while;
@@ -125,6 +128,20 @@ pub trait Store: Send + Sync + 'static {
         trim: StreamTrim,
     ) -> Result<String, StoreError>;
 
+    /// Append to a stream like [`Store::stream_append`], but only when `sequence` is greater than
+    /// the one recorded under `guard_field` in the hash `guard_key`, which is then set to it — one
+    /// atomic step. `None` when refused. The guard hash also lives for `trim.max_age`. (Both keys
+    /// must share a cluster hash tag.)
+    async fn stream_append_if_newer(
+        &self,
+        key: &str,
+        guard_key: &str,
+        guard_field: &str,
+        sequence: u64,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<Option<String>, StoreError>;
+
     /// Up to `limit` entries strictly after `after` (from the start when `None`), oldest first.
     async fn stream_read(
         &self,
@@ -156,6 +173,14 @@ pub trait Store: Send + Sync + 'static {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Send `message` to everyone subscribed to `channel` right now, on every instance sharing
+    /// this store (nobody else ever sees it).
+    async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError>;
+
+    /// Subscribe to `channel`. The subscription ends when its connection is lost; subscribe again
+    /// (and assume something was missed).
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, StoreError>;
 }
 
 /// Parse a stream cursor `ms-seq` (or `ms`) into its parts.

@@ -14,7 +14,7 @@ use redis::{AsyncCommands, Script};
 use super::redis_modes::{
     unavailable, Conn, Connector, RedisMode, RedisOptions, SetupError, Timeouts,
 };
-use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Versioned};
+use super::{parse_cursor, Store, StoreError, StreamEntry, StreamTrim, Subscription, Versioned};
 
 pub struct RedisStore {
     connector: Connector,
@@ -28,6 +28,7 @@ struct Scripts {
     compare_and_expire: Script,
     put_versioned: Script,
     incr_with_ttl: Script,
+    append_if_newer: Script,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -81,6 +82,16 @@ impl RedisStore {
                     r"local n = redis.call('INCR', KEYS[1])
                       if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
                       return n",
+                ),
+                append_if_newer: Script::new(
+                    r"local last = redis.call('HGET', KEYS[2], ARGV[1])
+                      if last and tonumber(last) >= tonumber(ARGV[2]) then return false end
+                      redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+                      redis.call('PEXPIRE', KEYS[2], ARGV[6])
+                      local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'v', ARGV[3])
+                      redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[5])
+                      redis.call('PEXPIRE', KEYS[1], ARGV[6])
+                      return id",
                 ),
             },
         })
@@ -304,6 +315,32 @@ impl Store for RedisStore {
         Ok(id)
     }
 
+    async fn stream_append_if_newer(
+        &self,
+        key: &str,
+        guard_key: &str,
+        guard_field: &str,
+        sequence: u64,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<Option<String>, StoreError> {
+        let mut c = self.conn().await?;
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        self.scripts
+            .append_if_newer
+            .key(self.key(key))
+            .key(self.key(guard_key))
+            .arg(guard_field)
+            .arg(sequence)
+            .arg(value)
+            .arg(trim.max_len.max(1))
+            .arg(now_ms.saturating_sub(ms(trim.max_age)))
+            .arg(ms(trim.max_age))
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)
+    }
+
     async fn stream_read(
         &self,
         key: &str,
@@ -373,6 +410,15 @@ impl Store for RedisStore {
         Ok(())
     }
 
+    async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let _: u64 = c
+            .publish(self.key(channel), message)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn index_remove(&self, key: &str, member: &str) -> Result<(), StoreError> {
         let mut c = self.conn().await?;
         let _: u64 = c.zrem(self.key(key), member).await.map_err(unavailable)?;
@@ -404,5 +450,16 @@ impl Store for RedisStore {
             .take(limit)
             .map(|(member, score)| (member, score as i64))
             .collect())
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, StoreError> {
+        let client = self.connector.pubsub_client().await?;
+        super::pubsub::redis_subscribe(
+            &client,
+            &self.key(channel),
+            self.timeouts.connect,
+            self.timeouts.response,
+        )
+        .await
     }
 }

@@ -122,6 +122,8 @@ pub(super) enum Connector {
     Cluster {
         client: ClusterClient,
         conn: OnceCell<ClusterConnection>,
+        /// Pub/sub in a Cluster is broadcast to every node, so one seed node serves subscribers.
+        pubsub: Box<redis::Client>,
     },
     Sentinel(Arc<SentinelLink>),
 }
@@ -159,6 +161,14 @@ impl Connector {
                     .retries(3)
                     .min_retry_wait(20)
                     .max_retry_wait(500);
+                let seed = urls
+                    .first()
+                    .ok_or_else(|| fail("store.redis_cluster_urls is empty".into()))?;
+                let pubsub = match &certs {
+                    Some(certs) => redis::Client::build_with_tls(seed.as_str(), certs.clone()),
+                    None => redis::Client::open(seed.as_str()),
+                }
+                .map_err(|e| bad("bad store.redis_cluster_urls", e))?;
                 if let Some(certs) = certs {
                     b = b.certs(certs);
                 }
@@ -168,6 +178,7 @@ impl Connector {
                 Ok(Connector::Cluster {
                     client,
                     conn: OnceCell::new(),
+                    pubsub: Box::new(pubsub),
                 })
             }
             RedisMode::Sentinel { urls, master } => {
@@ -176,6 +187,16 @@ impl Connector {
                         .map_err(fail)?;
                 Ok(Connector::Sentinel(Arc::new(link)))
             }
+        }
+    }
+
+    /// A client for a dedicated pub/sub connection: the server itself, a Cluster seed node (pub/sub
+    /// is broadcast to every node), or the master Sentinel names now.
+    pub(super) async fn pubsub_client(&self) -> Result<redis::Client, StoreError> {
+        match self {
+            Connector::Single { client, .. } => Ok(client.clone()),
+            Connector::Cluster { pubsub, .. } => Ok((**pubsub).clone()),
+            Connector::Sentinel(link) => link.master_client().await,
         }
     }
 
@@ -200,7 +221,7 @@ impl Connector {
                     .await?;
                 Ok(Conn::Single(c.clone()))
             }
-            Connector::Cluster { client, conn } => {
+            Connector::Cluster { client, conn, .. } => {
                 let c = conn
                     .get_or_try_init(|| async {
                         tokio::time::timeout(o.connect * 3, client.get_async_connection())

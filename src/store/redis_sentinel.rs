@@ -140,6 +140,15 @@ impl SentinelLink {
         })
     }
 
+    /// A client for the master Sentinel names now (for a dedicated pub/sub connection).
+    pub(super) async fn master_client(&self) -> Result<redis::Client, StoreError> {
+        let mut sentinel = self.sentinel.lock().await;
+        tokio::time::timeout(self.discover_timeout, sentinel.async_get_client())
+            .await
+            .map_err(|_| StoreError::Unavailable("sentinel master discovery timed out".into()))?
+            .map_err(unavailable)
+    }
+
     fn cached(&self) -> Option<(MultiplexedConnection, u64)> {
         let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         current.as_ref().map(|c| (c.conn.clone(), c.id))

@@ -1,7 +1,8 @@
 //! Storing one verified snapshot: map each journey to its partner user, update the journey's
-//! latest record (ordered by `sequence`), append to the ops feed and to the journey's history —
-//! all before the delivery is acknowledged, and exactly once even when a run fails part-way and
-//! the sender retries.
+//! latest record (ordered by `sequence`), append to the ops feed, to the user's live updates (when
+//! it became the latest) and to the journey's history, then announce the change to every
+//! instance — all before the delivery is acknowledged, and exactly once even when a run fails
+//! part-way and the sender retries.
 //!
 //! Why it is built this way: the store offers no multi-key transaction, so every step is made
 //! safe to repeat, and a repeat is what a retry does:
@@ -9,7 +10,11 @@
 //! - the history is a hash field keyed by (sequence, event id) (a re-run rewrites the same field);
 //! - the feed append is the one step that is not naturally repeatable. Before it, the run asks the
 //!   feed for the items earlier runs of this event appended (the feed keeps a note per event for
-//!   that), and appends only the journeys that are missing.
+//!   that), and appends only the journeys that are missing;
+//! - the user's update is appended only if the journey's last pushed sequence is lower (checked
+//!   in the same atomic step), so a re-run pushes nothing twice;
+//! - the announcement only wakes readers, which read the store: repeating it is harmless, and a
+//!   failed one fails the run, so the sender's retry announces again.
 //!
 //! Only after all of that is the dedupe marker set to `done` (see `dedupe`) and 2xx sent.
 
@@ -18,7 +23,7 @@ use std::time::Duration;
 
 use crate::config::Settings;
 use crate::directory::{Directory, Link};
-use crate::events::{Applied, Events, FeedItem, JourneyRecord};
+use crate::events::{Announcement, Applied, Events, FeedItem, JourneyRecord, JourneyUpdate};
 use crate::store::{Store, StoreError};
 use aarthik_contract::envelope::now_timestamp;
 
@@ -154,10 +159,34 @@ impl Ingestor {
                     item
                 }
             };
+            if applied == Applied::Latest {
+                self.push_update(&record).await?;
+            }
             self.events.journeys.record_history(&item).await?;
             items.push(item);
         }
+        self.events
+            .announcer
+            .announce(&announcement(&items))
+            .await?;
         Ok(items)
+    }
+
+    /// Hand a journey's new latest state to its partner user's apps.
+    async fn push_update(&self, record: &JourneyRecord) -> Result<(), StoreError> {
+        let Some(user) = record.user_id.as_deref() else {
+            return Ok(());
+        };
+        let update = JourneyUpdate {
+            cursor: None,
+            journey_id: record.journey_id.clone(),
+            status: record.status.clone(),
+            next_action: record.next_action.clone(),
+            sequence: record.sequence,
+            updated_at: record.updated_at.clone(),
+        };
+        self.events.updates.push(user, &update).await?;
+        Ok(())
     }
 
     /// The partner user of a journey: the directory's owner (sessions/proxy), else the user the
@@ -183,5 +212,20 @@ impl Ingestor {
             Link::Owned => Ok(Some(user)),
             Link::OwnedByOther(owner) => Ok(Some(owner)),
         }
+    }
+}
+
+/// Who to wake for these items: ops (the feed grew) and the users of the non-stale ones.
+fn announcement(items: &[FeedItem]) -> Announcement {
+    let mut users: Vec<String> = items
+        .iter()
+        .filter(|i| !i.stale)
+        .filter_map(|i| i.user_id.clone())
+        .collect();
+    users.sort();
+    users.dedup();
+    Announcement {
+        feed: !items.is_empty(),
+        users,
     }
 }

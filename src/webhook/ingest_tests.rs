@@ -1,6 +1,6 @@
 //! Exactly-once under failure: a store that fails one chosen call (before or after applying it —
 //! a lost reply) at every position of the run; the sender's retry must leave exactly one feed
-//! item, one history entry and the right latest record.
+//! item, one history entry, one user update and the right latest record.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -11,7 +11,10 @@ use async_trait::async_trait;
 use crate::config::{self, LoadOptions};
 use crate::directory::Directory;
 use crate::events::{feed_trim, Events, Feed, Journeys};
-use crate::store::{MemoryStore, Store, StoreError, StreamEntry, StreamTrim, Versioned};
+use crate::events::{updates_trim, Updates};
+use crate::store::{
+    MemoryStore, Store, StoreError, StreamEntry, StreamTrim, Subscription, Versioned,
+};
 
 use super::ingest::{Ingestor, Outcome};
 use super::payload;
@@ -136,6 +139,21 @@ impl Store for Flaky {
     ) -> Result<String, StoreError> {
         gated!(self, self.inner.stream_append(key, value, trim))
     }
+    async fn stream_append_if_newer(
+        &self,
+        key: &str,
+        guard_key: &str,
+        guard_field: &str,
+        sequence: u64,
+        value: &[u8],
+        trim: StreamTrim,
+    ) -> Result<Option<String>, StoreError> {
+        gated!(
+            self,
+            self.inner
+                .stream_append_if_newer(key, guard_key, guard_field, sequence, value, trim)
+        )
+    }
     async fn stream_read(
         &self,
         key: &str,
@@ -166,6 +184,12 @@ impl Store for Flaky {
     ) -> Result<Vec<(String, i64)>, StoreError> {
         gated!(self, self.inner.index_desc(key, max_score, offset, limit))
     }
+    async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError> {
+        gated!(self, self.inner.publish(channel, message))
+    }
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, StoreError> {
+        self.inner.subscribe(channel).await
+    }
 }
 
 fn body(event_id: &str, sequence: u64, status: &str) -> Vec<u8> {
@@ -188,7 +212,7 @@ async fn a_retry_after_a_failure_at_any_step_stores_the_event_exactly_once() {
     let earlier = payload::parse(&body("evt_1", 10, "PROFILE_PENDING")).unwrap();
     let mut exercised = 0;
     for mode in [Mode::Before, Mode::After] {
-        for fail_at in 0..40 {
+        for fail_at in 0..48 {
             let flaky = Arc::new(Flaky::new(usize::MAX, mode));
             let store: Arc<dyn Store> = flaky.clone();
             let ingestor = Ingestor::new(
@@ -232,6 +256,15 @@ async fn a_retry_after_a_failure_at_any_step_stores_the_event_exactly_once() {
             let history = journeys.history("j-1", 10).await.unwrap();
             assert_eq!(history.len(), 2);
             assert_eq!(history[1].cursor, items[1].cursor);
+            let updates = Updates::new(Arc::clone(&store), updates_trim(&settings));
+            let pushed: Vec<u64> = updates
+                .page("user-1", None, 100)
+                .await
+                .unwrap()
+                .iter()
+                .map(|u| u.sequence)
+                .collect();
+            assert_eq!(pushed, [10, 20], "one update per applied snapshot");
         }
     }
     assert!(exercised >= 16, "only {exercised} failure points exercised");

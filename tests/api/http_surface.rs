@@ -88,6 +88,8 @@ async fn openapi_json_describes_every_public_path() {
         "/v1/web/session",
         "/v1/headless/{path}",
         "/v1/webhooks/aarthik",
+        "/v1/events/stream",
+        "/v1/events",
         "/v1/ops/journeys/{journeyID}",
         "/v1/ops/users/{userID}/journeys",
         "/v1/ops/events",

@@ -12,6 +12,8 @@ mod hardening_upstream;
 mod health;
 mod helpers;
 mod http_surface;
+mod live_poll;
+mod live_stream;
 mod logs;
 mod ops;
 mod ops_audit;

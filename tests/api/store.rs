@@ -5,8 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+
 use crate::helpers::{
-    memory_store, redis_store, unique_prefix, Lease, RedisStore, Store, StoreError, StreamTrim,
+    memory_store, redis_store, unique_prefix, Delivery, Lease, RedisStore, Store, StoreError,
+    StreamTrim,
 };
 
 macro_rules! conformance {
@@ -44,6 +47,8 @@ conformance!(
     stream_rejects_a_cursor_it_did_not_issue,
     sorted_index_pages_highest_score_first_and_keeps_the_top,
     sorted_index_members_move_leave_and_expire,
+    guarded_append_takes_only_a_newer_sequence_per_field,
+    a_published_message_reaches_the_channels_subscribers,
     lease_lock_excludes_others_and_fences_increase,
     concurrent_set_nx_has_exactly_one_winner,
 );
@@ -230,6 +235,49 @@ async fn stream_is_trimmed_to_its_max_length(s: Arc<dyn Store>) {
     }
 }
 
+async fn guarded_append_takes_only_a_newer_sequence_per_field(s: Arc<dyn Store>) {
+    let trim = StreamTrim {
+        max_len: 100,
+        max_age: LONG,
+    };
+    let append = |field: &'static str, seq: u64| {
+        let s = Arc::clone(&s);
+        async move {
+            s.stream_append_if_newer(
+                "gs",
+                "gs:guard",
+                field,
+                seq,
+                format!("{field}{seq}").as_bytes(),
+                trim,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert!(append("a", 5).await.is_some());
+    assert!(append("a", 5).await.is_none(), "the same sequence again");
+    assert!(append("a", 3).await.is_none(), "an older sequence");
+    assert!(append("b", 1).await.is_some(), "fields are independent");
+    let cursor = append("a", 6).await.expect("a newer sequence");
+    let all = s.stream_read("gs", None, 10).await.unwrap();
+    let values: Vec<&[u8]> = all.iter().map(|e| e.value.as_slice()).collect();
+    assert_eq!(values, [&b"a5"[..], b"b1", b"a6"]);
+    assert_eq!(all[2].cursor, cursor);
+}
+
+async fn a_published_message_reaches_the_channels_subscribers(s: Arc<dyn Store>) {
+    let mut sub = s.subscribe("ch").await.unwrap();
+    s.publish("elsewhere", b"not for us").await.unwrap();
+    s.publish("ch", b"one").await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(2), sub.next())
+        .await
+        .expect("delivered in time");
+    assert_eq!(got, Some(Delivery::Message(b"one".to_vec())));
+    // Publishing to a channel nobody listens on is fine.
+    s.publish("nobody", b"x").await.unwrap();
+}
+
 async fn stream_rejects_a_cursor_it_did_not_issue(s: Arc<dyn Store>) {
     let err = s
         .stream_read("st", Some("not-a-cursor"), 10)
@@ -375,4 +423,21 @@ async fn keys_are_isolated_by_prefix() {
     let m1 = memory_store("p1:");
     m1.set("k", b"1", LONG).await.unwrap();
     assert_eq!(m1.get("k").await.unwrap().as_deref(), Some(&b"1"[..]));
+}
+
+#[tokio::test]
+async fn redis_pub_sub_crosses_instances_within_one_key_prefix_only() {
+    let prefix = unique_prefix();
+    let (here, there, other) = (
+        redis_store(&prefix),
+        redis_store(&prefix),
+        redis_store(&unique_prefix()),
+    );
+    let mut sub = here.subscribe("wake").await.unwrap();
+    other.publish("wake", b"another deployment").await.unwrap();
+    there.publish("wake", b"ours").await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(2), sub.next())
+        .await
+        .expect("delivered in time");
+    assert_eq!(got, Some(Delivery::Message(b"ours".to_vec())));
 }

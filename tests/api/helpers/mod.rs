@@ -1,6 +1,7 @@
 //! Everything the black-box tests share: starting the service (`app`), starting and steering the
-//! sandbox (`sandbox`), signing and sending webhook deliveries (`webhook`) and driving a borrower
-//! journey (`journey`), plus the one polling helper and the test log subscriber.
+//! sandbox (`sandbox`), signing and sending webhook deliveries (`webhook`), driving a borrower
+//! journey (`journey`) and reading event streams (`sse`), plus the one polling helper and the test
+//! log subscriber.
 //!
 //! The service's internals the tests reach into (`aarthik_bff::...`) are named only in this folder
 //! and re-exported below, so a module move in `src/` is fixed here in one place.
@@ -13,6 +14,7 @@ mod app;
 mod journey;
 mod redis_modes;
 mod sandbox;
+mod sse;
 mod standin;
 mod tokens;
 mod webhook;
@@ -27,6 +29,7 @@ pub use self::app::*;
 pub use self::journey::*;
 pub use self::redis_modes::*;
 pub use self::sandbox::*;
+pub use self::sse::*;
 pub use self::standin::*;
 pub use self::tokens::*;
 pub use self::webhook::*;
@@ -36,7 +39,7 @@ pub use aarthik_bff::config::{dev, LoadOptions};
 pub use aarthik_bff::directory::Directory;
 pub use aarthik_bff::events::{DeadLetter, DeadLetters};
 pub use aarthik_bff::sandbox::{SandboxConfig, SandboxHandle};
-pub use aarthik_bff::store::{Lease, RedisStore, Store, StoreError, StreamTrim};
+pub use aarthik_bff::store::{Delivery, Lease, RedisStore, Store, StoreError, StreamTrim};
 
 static TEST_LOGGING: Once = Once::new();
 
