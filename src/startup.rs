@@ -67,6 +67,7 @@ impl Application {
             &base_url,
             settings.upstream.api_key.clone(),
             Some(settings.upstream.secondary_api_key.clone()),
+            settings.api_version(),
             Duration::from_millis(settings.upstream.connect_timeout_ms),
             Duration::from_millis(settings.upstream.timeout_ms),
             metrics.clone(),

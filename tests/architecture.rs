@@ -129,7 +129,11 @@ fn imports_between_top_level_modules_point_one_way() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports against the layering:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports against the layering:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -13,12 +13,13 @@ pub mod record;
 pub mod routes;
 mod upstream_calls;
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::config::Settings;
+use crate::config::{RefreshMode, Settings};
 use crate::directory::Directory;
 use crate::domain::RequestContext;
 use crate::store::Store;
@@ -62,6 +63,7 @@ pub(crate) struct Config {
     wait_timeout: Duration,
     calls_per_minute: u32,
     refresh_path: String,
+    refresh_mode: RefreshMode,
     pepper: SecretString,
 }
 
@@ -78,6 +80,8 @@ pub(crate) struct Inner {
     cipher: TokenCipher,
     directory: Directory,
     cfg: Config,
+    /// `auto` found no refresh endpoint upstream: renew by create-or-resume from now on.
+    refresh_absent: AtomicBool,
 }
 
 impl Sessions {
@@ -102,8 +106,10 @@ impl Sessions {
                     wait_timeout: Duration::from_millis(s.wait_timeout_ms),
                     calls_per_minute: s.upstream_calls_per_minute,
                     refresh_path: settings.upstream.refresh_path.clone(),
+                    refresh_mode: settings.upstream.refresh_mode,
                     pepper: settings.auth.pseudonym_pepper.clone(),
                 },
+                refresh_absent: AtomicBool::new(false),
             }),
         })
     }

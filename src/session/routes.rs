@@ -116,7 +116,9 @@ impl From<SessionError> for ApiError {
                 ApiError::RateLimited { retry_after_secs }
             }
             SessionError::WaitTimedOut | SessionError::LostRace => ApiError::UpstreamTimeout,
-            SessionError::KeyRefused { .. } => ApiError::UpstreamUnavailable(e.into()),
+            SessionError::KeyRefused { .. } | SessionError::RefreshEndpointAbsent { .. } => {
+                ApiError::UpstreamUnavailable(e.into())
+            }
             SessionError::Seal(_) | SessionError::Open(_) | SessionError::Encode(..) => {
                 ApiError::Internal(e.into())
             }
