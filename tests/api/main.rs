@@ -3,6 +3,7 @@
 //! Shared set-up is in `helpers/`; `TEST_LOG=1` shows the service's logs.
 
 mod cli;
+mod doctor;
 mod health;
 mod helpers;
 mod http_surface;
@@ -14,6 +15,7 @@ mod proxy_upstream_failures;
 mod session;
 mod session_auth;
 mod session_failures;
+mod session_refresh_modes;
 mod store;
 mod web_session;
 mod webhook_dead_letters;

@@ -1,5 +1,5 @@
-//! Everything the black-box tests share: starting the service (`app`), starting and steering the
-//! sandbox (`sandbox`), signing and sending webhook deliveries (`webhook`) and driving a borrower
+//! Everything the black-box tests share: starting the service (`app`), running the binary
+//! (`binary`), starting and steering the sandbox (`sandbox`), signing and sending webhook deliveries (`webhook`) and driving a borrower
 //! journey (`journey`), plus the one polling helper and the test log subscriber.
 //!
 //! The service's internals the tests reach into (`aarthik_bff::...`) are named only in this folder
@@ -10,6 +10,7 @@
 //! level (default `info`).
 
 mod app;
+mod binary;
 mod journey;
 mod sandbox;
 mod webhook;
@@ -21,6 +22,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 pub use self::app::*;
+pub use self::binary::*;
 pub use self::journey::*;
 pub use self::sandbox::*;
 pub use self::webhook::*;
