@@ -143,11 +143,13 @@ impl Deps {
         metrics: Metrics,
     ) -> Result<Self, StartupError> {
         let directory = crate::directory::Directory::new(Arc::clone(&store));
+        let events = crate::events::Events::new(Arc::clone(&store), settings);
         let sessions = crate::session::Sessions::new(
             settings,
             Arc::clone(&store),
             upstream.clone(),
             directory.clone(),
+            events.journeys.clone(),
         )
         // The session capability builds its cipher here (configuration only checked the keys'
         // shape), so a key the cipher refuses still stops start-up as a configuration error.
@@ -158,7 +160,6 @@ impl Deps {
             };
             ConfigError::new("session.encryption_keys", problem)
         })?;
-        let events = crate::events::Events::new(Arc::clone(&store), settings);
         let receiver = crate::webhook::Receiver::new(
             settings,
             Arc::clone(&store),
@@ -180,6 +181,7 @@ impl Deps {
                 sessions: sessions.clone(),
                 upstream,
                 directory: directory.clone(),
+                journeys: events.journeys.clone(),
             }),
             sessions: web::Data::new(sessions),
             receiver: web::Data::new(receiver),

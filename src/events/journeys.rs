@@ -41,6 +41,10 @@ impl Journeys {
         Journeys { store }
     }
 
+    pub(super) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub async fn latest(&self, journey_id: &str) -> Result<Option<JourneyRecord>, StoreError> {
         match self
             .store

@@ -1,8 +1,10 @@
-//! The stored webhook data: each journey's latest snapshot (ordered by `sequence`) and its event
-//! history ([`journeys`]), the ordered feed of every verified event ([`feed`]) and dead letters
-//! ([`dead_letters`]), with their record types ([`records`]). The webhook receiver writes through
-//! this module and the ops API reads through it; neither knows the other.
+//! The stored journey data: each journey's latest snapshot (ordered by `sequence`) and its event
+//! history ([`journeys`]), the latest upstream answer about it and what it looks like now
+//! ([`current`]), the ordered feed of every verified event ([`feed`]) and dead letters
+//! ([`dead_letters`]), with their record types ([`records`]). The webhook receiver writes
+//! snapshots, the proxy and sessions write answers; ops and sessions read. None knows the others.
 
+pub mod current;
 pub mod dead_letters;
 pub mod feed;
 pub mod journeys;
@@ -14,6 +16,7 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::store::{Store, StreamTrim};
 
+pub use current::{JourneyNow, Observation, Source};
 pub use dead_letters::DeadLetters;
 pub use feed::Feed;
 pub use journeys::{Applied, Journeys};

@@ -1,6 +1,7 @@
 //! The forwarding capability, free of actix: ownership check → idempotency claim (mutating
 //! calls) → session token → upstream (retries, one token replacement on 401) → remember what the
-//! answer says the user owns → the answer to pass through.
+//! answer says the user owns and, for journey calls, what the journey looks like now → the
+//! answer to pass through.
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::config::{MissingKeyPolicy, ProxySettings};
 use crate::directory::Directory;
 use crate::domain::RequestContext;
 use crate::error::Chain;
+use crate::events::Journeys;
 use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::{UpstreamClient, UpstreamResponse};
@@ -55,6 +57,7 @@ pub struct ProxyDeps {
     pub sessions: Sessions,
     pub upstream: UpstreamClient,
     pub directory: Directory,
+    pub journeys: Journeys,
 }
 
 impl ProxyDeps {
@@ -66,6 +69,7 @@ impl ProxyDeps {
             sessions: &self.sessions,
             upstream: &self.upstream,
             directory: &self.directory,
+            journeys: &self.journeys,
             caches,
         }
     }
@@ -78,6 +82,7 @@ pub struct Proxy<'a> {
     pub sessions: &'a Sessions,
     pub upstream: &'a UpstreamClient,
     pub directory: &'a Directory,
+    pub journeys: &'a Journeys,
     pub caches: &'a WorkerCaches,
 }
 
@@ -85,6 +90,7 @@ pub struct Proxy<'a> {
 #[derive(Default)]
 pub struct WorkerCaches {
     pub owners: OwnerCache,
+    pub observed: super::freshness::ObservedMemo,
 }
 
 fn is_mutating(m: &Method) -> bool {
@@ -115,12 +121,13 @@ impl Proxy<'_> {
         ctx: &RequestContext,
     ) -> Result<Answer, ProxyError> {
         self.ownership().check(user, &inbound.path.named()).await?;
+        let journey = inbound.path.bears_journey(&inbound.method);
         if is_mutating(&inbound.method) {
-            self.forward_idempotent(user, inbound, ctx).await
+            self.forward_idempotent(user, inbound, journey, ctx).await
         } else {
             let out = outbound(&inbound, None);
             let res = self.call(user, &out, ctx).await?;
-            Ok(self.answer(user, res, None).await)
+            Ok(self.answer(user, res, journey, None).await)
         }
     }
 
@@ -128,6 +135,7 @@ impl Proxy<'_> {
         &self,
         user: &str,
         inbound: Inbound,
+        journey: bool,
         ctx: &RequestContext,
     ) -> Result<Answer, ProxyError> {
         let key = match &inbound.idempotency_key {
@@ -167,7 +175,7 @@ impl Proxy<'_> {
         let result = idem.hold(&mut ticket, self.call(user, &out, ctx)).await;
         match result {
             Ok(res) if !is_refusal(res.status) => {
-                let answer = self.answer(user, res, Some(info(false))).await;
+                let answer = self.answer(user, res, journey, Some(info(false))).await;
                 let stored = Stored {
                     status: answer.status,
                     headers: answer.headers.clone(),
@@ -185,7 +193,7 @@ impl Proxy<'_> {
                     tracing::warn!(error = %Chain(&e), "could not release the idempotency claim; it will expire");
                 }
                 match other {
-                    Ok(res) => Ok(self.answer(user, res, Some(info(false))).await),
+                    Ok(res) => Ok(self.answer(user, res, journey, Some(info(false))).await),
                     Err(e) => Err(e),
                 }
             }
@@ -218,9 +226,19 @@ impl Proxy<'_> {
         Ok(retry::send(self.upstream, out, &fresh, ctx, retries).await?)
     }
 
-    async fn answer(&self, user: &str, res: UpstreamResponse, key: Option<KeyInfo>) -> Answer {
+    /// `journey`: the call is one whose answer describes journeys as they are now.
+    async fn answer(
+        &self,
+        user: &str,
+        res: UpstreamResponse,
+        journey: bool,
+        key: Option<KeyInfo>,
+    ) -> Answer {
         if res.status.is_success() {
             self.ownership().learn(user, &res.body).await;
+            if journey {
+                super::freshness::learn(self.journeys, &self.caches.observed, &res.body).await;
+            }
         }
         Answer {
             status: res.status.as_u16(),

@@ -138,6 +138,7 @@ impl Inner {
             return self.after_lost_race(user).await;
         }
         self.remember_links(user, &record).await;
+        self.observe_active_journey(&record).await;
         self.issue(user, record)
     }
 

@@ -7,6 +7,7 @@
 pub mod cipher;
 mod error;
 mod flight;
+mod journey;
 mod limit;
 mod memo;
 pub mod record;
@@ -22,6 +23,7 @@ use secrecy::SecretString;
 use crate::config::{RefreshMode, Settings};
 use crate::directory::Directory;
 use crate::domain::RequestContext;
+use crate::events::Journeys;
 use crate::store::Store;
 use crate::upstream::UpstreamClient;
 use cipher::TokenCipher;
@@ -79,6 +81,8 @@ pub(crate) struct Inner {
     upstream: UpstreamClient,
     cipher: TokenCipher,
     directory: Directory,
+    /// Where journey snapshots and answers are kept (for a fresh `activeJourney`).
+    journeys: Journeys,
     cfg: Config,
     /// `auto` found no refresh endpoint upstream: renew by create-or-resume from now on.
     refresh_absent: AtomicBool,
@@ -90,6 +94,7 @@ impl Sessions {
         store: Arc<dyn Store>,
         upstream: UpstreamClient,
         directory: Directory,
+        journeys: Journeys,
     ) -> Result<Self, cipher::CipherError> {
         let s = &settings.session;
         Ok(Sessions {
@@ -99,6 +104,7 @@ impl Sessions {
                 upstream,
                 cipher: TokenCipher::from_config(&s.encryption_keys)?,
                 directory,
+                journeys,
                 cfg: Config {
                     min_remaining_ms: (s.min_remaining_secs * 1000) as i64,
                     reuse_window_ms: (s.reuse_window_secs * 1000) as i64,
@@ -179,7 +185,8 @@ impl Sessions {
             .await
     }
 
-    /// The stored session, for `GET /v1/session`.
+    /// The stored session, for `GET /v1/session` (its `active_journey` as cached at mint time;
+    /// [`Sessions::active_journey`] gives it as it is now).
     pub async fn facts(&self, user: &str) -> Result<Option<Record>, SessionError> {
         Ok(self.inner.load(user).await?.map(|(_, r)| r))
     }

@@ -93,6 +93,9 @@ key_def! {
     JourneyLatestKey = "wh:journey:" (journey_id);
     /// Every event of a journey (a hash keyed by zero-padded sequence + event id).
     JourneyHistoryKey = "wh:journey:" (journey_id) ":events";
+    /// The latest upstream answer about a journey this service saw (proxied journey reads and
+    /// session answers), with when it arrived.
+    JourneyObservedKey = "journey:observed:" (journey_id);
     /// The ordered feed of verified events (a stream).
     FeedKey = "wh:feed";
     /// Dead letters (a hash: id → letter).
@@ -135,6 +138,10 @@ mod tests {
             (
                 JourneyHistoryKey::new("j-1").to_string(),
                 "wh:journey:j-1:events",
+            ),
+            (
+                JourneyObservedKey::new("j-1").to_string(),
+                "journey:observed:j-1",
             ),
             (FeedKey::new().to_string(), "wh:feed"),
             (DeadLettersKey::new().to_string(), "wh:dead"),

@@ -13,6 +13,7 @@ mod proxy;
 mod proxy_idempotency;
 mod proxy_upstream_failures;
 mod session;
+mod session_active_journey;
 mod session_auth;
 mod session_failures;
 mod session_refresh_modes;
