@@ -18,6 +18,7 @@ mod session_auth;
 mod session_failures;
 mod session_refresh_modes;
 mod store;
+mod upstream_vocabulary;
 mod web_session;
 mod webhook_dead_letters;
 mod webhook_dedupe;
