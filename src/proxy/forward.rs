@@ -93,6 +93,15 @@ pub struct WorkerCaches {
     pub observed: super::freshness::ObservedMemo,
 }
 
+/// What a call is to the journey bookkeeping.
+#[derive(Clone, Copy)]
+struct JourneyCall {
+    /// Its answer describes journeys as they are now.
+    bears: bool,
+    /// It creates or resumes a journey: the answer is the user's active journey.
+    creates: bool,
+}
+
 fn is_mutating(m: &Method) -> bool {
     matches!(
         *m,
@@ -121,7 +130,10 @@ impl Proxy<'_> {
         ctx: &RequestContext,
     ) -> Result<Answer, ProxyError> {
         self.ownership().check(user, &inbound.path.named()).await?;
-        let journey = inbound.path.bears_journey(&inbound.method);
+        let journey = JourneyCall {
+            bears: inbound.path.bears_journey(&inbound.method),
+            creates: inbound.path.creates_journey(&inbound.method),
+        };
         if is_mutating(&inbound.method) {
             self.forward_idempotent(user, inbound, journey, ctx).await
         } else {
@@ -135,7 +147,7 @@ impl Proxy<'_> {
         &self,
         user: &str,
         inbound: Inbound,
-        journey: bool,
+        journey: JourneyCall,
         ctx: &RequestContext,
     ) -> Result<Answer, ProxyError> {
         let key = match &inbound.idempotency_key {
@@ -226,18 +238,27 @@ impl Proxy<'_> {
         Ok(retry::send(self.upstream, out, &fresh, ctx, retries).await?)
     }
 
-    /// `journey`: the call is one whose answer describes journeys as they are now.
     async fn answer(
         &self,
         user: &str,
         res: UpstreamResponse,
-        journey: bool,
+        journey: JourneyCall,
         key: Option<KeyInfo>,
     ) -> Answer {
         if res.status.is_success() {
             self.ownership().learn(user, &res.body).await;
-            if journey {
-                super::freshness::learn(self.journeys, &self.caches.observed, &res.body).await;
+            if journey.bears {
+                let seen =
+                    super::freshness::learn(self.journeys, &self.caches.observed, &res.body).await;
+                if let (true, Some(obs)) = (journey.creates, seen.first()) {
+                    if let Err(e) = self
+                        .directory
+                        .set_active_journey(user, &obs.journey_id, obs.received_ms)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not note the user's active journey");
+                    }
+                }
             }
         }
         Answer {

@@ -1,5 +1,6 @@
 //! What proxied answers say a journey looks like now, recorded for `/v1/session`'s
-//! `activeJourney` (see `events::current`).
+//! `activeJourney` (see `events::current`); a journey created (or resumed) through the proxy also
+//! becomes the user's active journey (the forwarder notes it in the directory).
 //!
 //! Kept cheap because it sits on the polling path: only the documented journey-bearing calls
 //! are looked at (create and list journeys, read a journey, read its state; see
@@ -111,19 +112,21 @@ pub fn observations(body: &[u8], received_ms: i64) -> Vec<Observation> {
         .collect()
 }
 
-/// Record what a journey-bearing answer says. Best effort: a failure is logged, never turned
-/// into an error for a call that already happened.
-pub async fn learn(journeys: &Journeys, memo: &ObservedMemo, body: &[u8]) {
+/// Record what a journey-bearing answer says; returns what it read. Best effort: a failure is
+/// logged, never turned into an error for a call that already happened.
+pub async fn learn(journeys: &Journeys, memo: &ObservedMemo, body: &[u8]) -> Vec<Observation> {
     let now = chrono::Utc::now().timestamp_millis();
-    for obs in observations(body, now) {
-        if !memo.should_write(&obs) {
+    let seen = observations(body, now);
+    for obs in &seen {
+        if !memo.should_write(obs) {
             continue;
         }
-        if let Err(e) = journeys.observe(&obs).await {
+        if let Err(e) = journeys.observe(obs).await {
             memo.forget(&obs.journey_id);
             tracing::warn!(error = %e, "could not record what a journey looks like now");
         }
     }
+    seen
 }
 
 #[cfg(test)]

@@ -89,6 +89,13 @@ impl HeadlessPath {
         }
     }
 
+    /// Journey create-or-resume: its answer is the borrower's active journey of that type.
+    pub fn creates_journey(&self, method: &reqwest::Method) -> bool {
+        *method == reqwest::Method::POST
+            && self.segments.len() == 1
+            && self.segments[0] == "journeys"
+    }
+
     /// `journeys/{id}`, `offers/{id}` and `aa/sessions/{id}` anywhere in the path.
     pub fn named(&self) -> Named {
         let s = &self.segments;
@@ -169,6 +176,9 @@ mod tests {
         assert!(!p("/v1/headless/journeys/j-1/offers").bears_journey(&Method::GET));
         assert!(!p("/v1/headless/offers/o-1").bears_journey(&Method::GET));
         assert!(!p("/v1/headless/offers/o-1/proceed").bears_journey(&Method::POST));
+        assert!(p("/v1/headless/journeys").creates_journey(&Method::POST));
+        assert!(!p("/v1/headless/journeys").creates_journey(&Method::GET));
+        assert!(!p("/v1/headless/journeys/j-1").creates_journey(&Method::POST));
     }
 
     /// As the caller sees it (the public code of a refusal).

@@ -50,9 +50,13 @@ fn parse_start(body: &[u8]) -> Result<StartBody, ApiError> {
 }
 
 /// A session handed out, with its active journey as it is now.
-async fn issued_view(sessions: &Sessions, i: &Issued) -> Result<serde_json::Value, ApiError> {
+async fn issued_view(
+    sessions: &Sessions,
+    user: &str,
+    i: &Issued,
+) -> Result<serde_json::Value, ApiError> {
     use secrecy::ExposeSecret;
-    let active = sessions.active_journey(&i.record).await?;
+    let active = sessions.active_journey(user, &i.record).await?;
     Ok(json!({
         "borrowerID": i.record.borrower_id,
         "borrowerExternalID": i.record.borrower_external_id,
@@ -73,7 +77,12 @@ async fn start(
     let issued = sessions
         .start(&caller.user_id, b.journey_type, b.profile, &ctx)
         .await?;
-    Ok(no_store(ok(issued_view(&sessions, &issued).await?)))
+    Ok(no_store(ok(issued_view(
+        &sessions,
+        &caller.user_id,
+        &issued,
+    )
+    .await?)))
 }
 
 async fn refresh(
@@ -83,7 +92,12 @@ async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_bearer()?;
     let issued = sessions.refresh(&caller.user_id, &ctx).await?;
-    Ok(no_store(ok(issued_view(&sessions, &issued).await?)))
+    Ok(no_store(ok(issued_view(
+        &sessions,
+        &caller.user_id,
+        &issued,
+    )
+    .await?)))
 }
 
 async fn facts(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -92,7 +106,7 @@ async fn facts(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResp
             "No borrower session; POST /v1/session first.".into(),
         ));
     };
-    let active = sessions.active_journey(&rec).await?;
+    let active = sessions.active_journey(&caller.user_id, &rec).await?;
     Ok(ok(json!({
         "borrowerID": rec.borrower_id,
         "borrowerExternalID": rec.borrower_external_id,

@@ -81,6 +81,8 @@ key_def! {
     JourneyOwnerKey = "dir:journey:" (journey_id);
     /// The journeys linked to a partner user (a hash: journey id → link time).
     UserJourneysKey = "dir:user:" (user_id) ":journeys";
+    /// The journey a partner user last created or resumed through the proxy, and when.
+    UserActiveJourneyKey = "dir:user:" (user_id) ":active";
     /// The partner user a borrowerExternalID (possibly a pseudonym) stands for.
     BorrowerUserKey = "dir:borrower:" (borrower_external_id);
     /// The journey an upstream resource belongs to (`kind` `o`: offer, `a`: AA session).
@@ -126,6 +128,10 @@ mod tests {
             (
                 UserJourneysKey::new("u-1").to_string(),
                 "dir:user:u-1:journeys",
+            ),
+            (
+                UserActiveJourneyKey::new("u-1").to_string(),
+                "dir:user:u-1:active",
             ),
             (BorrowerUserKey::new("b-1").to_string(), "dir:borrower:b-1"),
             (

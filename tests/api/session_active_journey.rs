@@ -159,3 +159,42 @@ async fn the_newer_of_snapshot_and_answer_wins_and_unknown_statuses_pass_through
         "FUTURE_STATUS_Y"
     );
 }
+
+#[tokio::test]
+async fn a_journey_created_through_the_proxy_after_the_mint_becomes_the_active_journey() {
+    let e = env().await;
+    let user = new_user();
+    let token = jwt(&e.app, &user);
+    let (s, b) = post_as(&e.app, "/v1/session", &token).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["data"]["activeJourney"].is_null(), "{b}");
+
+    let c = Client::bearer(&e.app, &user);
+    let r = c
+        .call(
+            "POST",
+            "/v1/headless/journeys",
+            Some(json!({"type": "PERSONAL_LOAN"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let journey = r.data()["journeyID"].as_str().unwrap().to_owned();
+    assert_eq!(
+        active_journey(&e.app, &token).await,
+        json!({"journeyID": journey, "status": "STARTED", "nextAction": "COMPLETE_PROFILE"})
+    );
+
+    // Reading the profile opens the profile step; the next state answer says so.
+    assert_eq!(
+        c.call("GET", "/v1/headless/profile", None).await.status,
+        200
+    );
+    await_journey_status(&c, &journey, "PROFILE_REQUIRED").await;
+    let (_, b) = post_as(&e.app, "/v1/session", &token).await;
+    assert_eq!(
+        b["data"]["activeJourney"],
+        json!({"journeyID": journey, "status": "PROFILE_REQUIRED", "nextAction": "COMPLETE_PROFILE"})
+    );
+    let log = upstream_log(&e.sb, UPSTREAM_SESSIONS).await;
+    assert_eq!(count(&log, "POST", UPSTREAM_SESSIONS), 1, "only the mint");
+}
