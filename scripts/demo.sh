@@ -57,13 +57,13 @@ await_status() {
 
 step "POST /v1/session — the borrower session (the app could use sessionToken directly; the proxy does not need it)"
 curl -sS -X POST "$BFF/v1/session" -H "Authorization: Bearer $JWT" \
-  | jq '.data | {borrowerID, borrowerExternalID, sessionExpiresAt, activeJourney, sessionToken: (.sessionToken[0:8] + "…")}'
+  | jq '.data | {borrowerID, borrowerExternalID, sessionExpiresAt, activeJourney, sessionToken: (.sessionToken[0:6] + "…")}'
 
 step "POST /v1/headless/journeys — create or resume a journey"
 JOURNEY=$(call POST /v1/headless/journeys '{"type":"PERSONAL_LOAN","metadata":{"source":"demo.sh"}}')
 echo "$JOURNEY" | jq '.data | {journeyID, status, nextAction}'
 JID=$(echo "$JOURNEY" | jq -r .data.journeyID)
-if [ "$(echo "$JOURNEY" | jq -r .data.status)" != PROFILE_PENDING ]; then
+if [ "$(echo "$JOURNEY" | jq -r .data.status)" != STARTED ]; then
   echo "$DEMO_USER already has a journey in progress (an interrupted run?); walk a new user:" >&2
   echo "  DEMO_USER=demo-user-$RANDOM scripts/demo.sh" >&2
   exit 1
@@ -76,15 +76,15 @@ call PUT /v1/headless/profile '{
   "address": {"city": "Pune", "pincode": "411001"},
   "journey": {"bureauConsent": true}}' | jq '.data | {complete, missingFields}'
 
-step "POST /v1/headless/profile/submit — lenders are asked"
-call POST /v1/headless/profile/submit '{}' | jq '.data | {status, nextAction}'
+step "POST /v1/headless/profile/submit — PROFILE_SUBMITTED; lenders are asked a moment later"
+call POST /v1/headless/profile/submit '{}' | jq -c '.data | {status, nextAction, pendingOperations}'
 
 step "poll GET /v1/headless/journeys/$JID/state until OFFERS_AVAILABLE"
 await_status OFFERS_AVAILABLE
 
 step "GET /v1/headless/journeys/$JID/offers"
 OFFERS=$(call GET "/v1/headless/journeys/$JID/offers")
-echo "$OFFERS" | jq -c '.data.offers[] | {lenderName, principal, annualInterestRatePercent, tenureMonths, emi}'
+echo "$OFFERS" | jq -c '.data.offers[] | {lenderName, status, principal, annualInterestRatePercent, tenureMonths, emi}'
 OID=$(echo "$OFFERS" | jq -r '.data.offers[] | select(.lenderID=="aarohan-finance") | .offerID')
 
 step "POST /v1/headless/offers/$OID/proceed — twice with one Idempotency-Key: the second is a replay"
@@ -103,29 +103,42 @@ echo "$STEPS" | jq -c '.data.steps[] | {type, status, actionRequired}'
 step_id() { echo "$STEPS" | jq -r ".data.steps[] | select(.type==\"$1\") | .stepID"; }
 open_page() { curl -sS "$1" | grep -o '<p id="message">[^<]*' | sed 's/<p id="message">/page says: /'; }
 
-step "KFS review (input)"
-call POST "/v1/headless/offers/$OID/steps/$(step_id KFS_REVIEW)/submit" '{"accepted":true}' | jq -c '.data | {type, status}'
-step "KYC (input)"
-call POST "/v1/headless/offers/$OID/steps/$(step_id KYC)/submit" '{"aadhaarLast4":"1234","consent":true}' | jq -c '.data | {type, status}'
+step "KFS review (form): accept the key facts statement"
+call POST "/v1/headless/offers/$OID/steps/$(step_id KFS_REVIEW)/submit" '{"fields":{"accepted":true}}' | jq -c '.data | {type, status}'
+state | jq -c '.data | {status, nextAction}'
 
-step "Account Aggregator consent (redirect): an AA session, then open its page as the borrower would"
+step "Account Aggregator consent (redirect): the AA session, its page (IN_PROGRESS), then complete (APPROVED)"
 AA=$(call POST "/v1/headless/journeys/$JID/aa/sessions" '{}')
-echo "$AA" | jq -c '.data | {aaSessionID, status, redirectURL}'
+echo "$AA" | jq -c '.data | {aaSessionID, state, redirectURL}'
+AAID=$(echo "$AA" | jq -r .data.aaSessionID)
 open_page "$(echo "$AA" | jq -r .data.redirectURL)"
-call GET "/v1/headless/aa/sessions/$(echo "$AA" | jq -r .data.aaSessionID)" | jq -c '.data | {status}'
+call GET "/v1/headless/aa/sessions/$AAID" | jq -c '.data | {state}'
+call POST "/v1/headless/aa/sessions/$AAID/complete" '{}' | jq -c '.data | {state}'
 
-step "bank account (input)"
-call POST "/v1/headless/offers/$OID/steps/$(step_id BANK_ACCOUNT)/submit" \
-  '{"accountNumber":"123456789012","ifsc":"HDFC0001234","accountHolderName":"Asha Verma"}' | jq -c '.data | {type, status, result}'
+# A redirect step: open its page (the borrower at the provider), then tell the API they are back.
+redirect_step() {
+  local sid
+  sid=$(step_id "$1")
+  local url
+  url=$(call GET "/v1/headless/offers/$OID/steps/$sid" | jq -r .data.resource.url)
+  echo "$url"
+  open_page "$url"
+  call GET "/v1/headless/offers/$OID/steps/$sid" | jq -c '.data | {type, status, actionRequired}'
+  call POST "/v1/headless/offers/$OID/steps/$sid/complete" '{}' | jq -c '.data | {type, status}'
+}
+
+step "KYC (redirect for this lender)"
+redirect_step KYC
+
+step "bank mandate (form; prefilled from the profile's bankingInformation when it has one)"
+call POST "/v1/headless/offers/$OID/steps/$(step_id BANK_MANDATE)/submit" \
+  '{"fields":{"accountNumber":"123456789012","ifsc":"HDFC0001234","accountHolderName":"Asha Verma"}}' | jq -c '.data | {type, status, result}'
 
 for T in E_MANDATE LOAN_AGREEMENT; do
-  step "$T (redirect): open the page, then tell the API the borrower is back"
-  SID=$(step_id "$T")
-  URL=$(call GET "/v1/headless/offers/$OID/steps/$SID" | jq -r .data.resource.url)
-  echo "$URL"
-  open_page "$URL"
-  call POST "/v1/headless/offers/$OID/steps/$SID/complete" '{}' | jq -c '.data | {type, status}'
+  step "$T (redirect)"
+  redirect_step "$T"
 done
+state | jq -c '.data | {status, nextAction, pendingOperations}'
 
 step "wait for disbursal"
 await_status DISBURSED
@@ -136,6 +149,9 @@ call GET "/v1/headless/journeys/$JID/loan" | jq '.data | {status, principal, out
 step "post-disbursal: foreclosure (the loan closes; a re-run of this script starts a new journey)"
 call POST "/v1/headless/journeys/$JID/post-disbursal/foreclosure" '{}' \
   | jq '.data | {status, result, loan: {status: .loan.status, outstandingPrincipal: .loan.outstandingPrincipal}}'
+
+step "GET /v1/session — activeJourney is the journey as it is now (no upstream session call)"
+curl -sS "$BFF/v1/session" -H "Authorization: Bearer $JWT" | jq -c '.data.activeJourney'
 
 step "ops view: GET /v1/ops/journeys/$JID (ops token)"
 curl -sS "$BFF/v1/ops/journeys/$JID" -H "Authorization: Bearer $OPS_TOKEN" \

@@ -215,7 +215,7 @@ pub fn envelope_for_status(status: StatusCode) -> HttpResponse {
 fn envelope_with_status(status: StatusCode, code: ErrorCode, message: &str) -> HttpResponse {
     let transient = matches!(status.as_u16(), 429 | 502 | 503 | 504);
     let error = ErrorBody::new(code.as_str(), message).retryable(code.retryable() || transient);
-    let body = Envelope::with_error(error, current_correlation_id());
+    let body = Envelope::error(error, current_correlation_id());
     let mut res = HttpResponse::build(status).json(body);
     res.extensions_mut().insert(Enveloped);
     res

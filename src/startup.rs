@@ -94,6 +94,7 @@ impl Application {
             &base_url,
             settings.upstream.api_key.clone(),
             Some(settings.upstream.secondary_api_key.clone()),
+            settings.api_version(),
             Duration::from_millis(settings.upstream.connect_timeout_ms),
             Duration::from_millis(settings.upstream.timeout_ms),
             metrics.clone(),
@@ -200,11 +201,13 @@ impl Deps {
         drain: Drain,
     ) -> Result<Self, StartupError> {
         let directory = crate::directory::Directory::new(Arc::clone(&store));
+        let events = crate::events::Events::new(Arc::clone(&store), settings);
         let sessions = crate::session::Sessions::new(
             settings,
             Arc::clone(&store),
             upstream.clone(),
             directory.clone(),
+            events.journeys.clone(),
         )
         // The session capability builds its cipher here (configuration only checked the keys'
         // shape), so a key the cipher refuses still stops start-up as a configuration error.
@@ -262,6 +265,7 @@ impl Deps {
                 sessions: sessions.clone(),
                 upstream,
                 directory: directory.clone(),
+                journeys: events.journeys.clone(),
             }),
             sessions: web::Data::new(sessions),
             receiver: web::Data::new(receiver),

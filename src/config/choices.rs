@@ -1,5 +1,6 @@
 //! The settings that are a choice among named values: the deployment environment, where the
-//! upstream is, what the proxy does without an `Idempotency-Key`, and the log format. A value
+//! upstream is, how borrower sessions are refreshed, what the proxy does without an
+//! `Idempotency-Key`, and the log format. A value
 //! outside the choices fails deserialization, so start-up stops with one line naming the key.
 //! Values are read by their lower-case names through `TryFrom<String>` rather than a derived
 //! enum deserializer: the `config` crate words an unknown variant with the Rust type's name,
@@ -81,6 +82,52 @@ impl TryFrom<String> for UpstreamTarget {
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
         UpstreamTarget::parse(&value)
+    }
+}
+
+/// `upstream.refresh_mode`: how an expiring or refused borrower session is renewed. The
+/// upstream's refresh endpoint is not part of its published contract, so only `endpoint` depends
+/// on it without a fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(try_from = "String")]
+pub enum RefreshMode {
+    /// Use the refresh endpoint; when it is absent (404/405/501) fall back to create-or-resume
+    /// for the life of the process; when it refuses the refresh token, create-or-resume for that
+    /// refresh.
+    #[default]
+    Auto,
+    /// Use the refresh endpoint; create-or-resume only when it refuses the refresh token.
+    Endpoint,
+    /// Never call a refresh endpoint: every renewal is a create-or-resume.
+    Resume,
+}
+
+impl RefreshMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshMode::Auto => "auto",
+            RefreshMode::Endpoint => "endpoint",
+            RefreshMode::Resume => "resume",
+        }
+    }
+}
+
+impl fmt::Display for RefreshMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for RefreshMode {
+    type Error = &'static str;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "auto" => Ok(RefreshMode::Auto),
+            "endpoint" => Ok(RefreshMode::Endpoint),
+            "resume" => Ok(RefreshMode::Resume),
+            _ => Err("must be auto, endpoint or resume"),
+        }
     }
 }
 
@@ -172,6 +219,20 @@ mod tests {
         );
         assert!(UpstreamTarget::parse("ftp://x.example").is_err());
         assert!(UpstreamTarget::parse("nope").is_err());
+    }
+
+    #[test]
+    fn refresh_modes_are_read_by_their_lower_case_names() {
+        for (name, mode) in [
+            ("auto", RefreshMode::Auto),
+            ("endpoint", RefreshMode::Endpoint),
+            ("resume", RefreshMode::Resume),
+        ] {
+            assert_eq!(RefreshMode::try_from(name.to_owned()), Ok(mode));
+            assert_eq!(mode.as_str(), name);
+        }
+        assert!(RefreshMode::try_from("Auto".to_owned()).is_err());
+        assert_eq!(RefreshMode::default(), RefreshMode::Auto);
     }
 
     #[test]

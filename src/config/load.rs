@@ -108,7 +108,9 @@ fn from_config_error(e: config::ConfigError) -> ConfigError {
 mod tests {
     use secrecy::ExposeSecret;
 
-    use super::super::{dev, test_options as opts, LogFormat, MissingKeyPolicy, UpstreamTarget};
+    use super::super::{
+        dev, test_options as opts, LogFormat, MissingKeyPolicy, RefreshMode, UpstreamTarget,
+    };
     use super::*;
 
     #[test]
@@ -124,6 +126,8 @@ mod tests {
         assert_eq!(s.env, Environment::Development);
         assert_eq!(s.proxy.idempotency_missing_key, MissingKeyPolicy::Require);
         assert_eq!(s.telemetry.format, LogFormat::Auto);
+        assert_eq!(s.upstream.refresh_mode, RefreshMode::Auto);
+        assert_eq!(s.api_version(), None);
     }
 
     #[test]
@@ -139,9 +143,11 @@ mod tests {
             opts()
                 .set("upstream.base_url", "https://api.example.com")
                 .set("proxy.idempotency_missing_key", "generate")
-                .set("telemetry.format", "json"),
+                .set("telemetry.format", "json")
+                .set("upstream.refresh_mode", "resume"),
         )
         .unwrap();
+        assert_eq!(s.upstream.refresh_mode, RefreshMode::Resume);
         assert_eq!(
             s.upstream.base_url,
             UpstreamTarget::Url("https://api.example.com".into())
@@ -155,6 +161,7 @@ mod tests {
         for (key, value) in [
             ("proxy.idempotency_missing_key", "sometimes"),
             ("telemetry.format", "xml"),
+            ("upstream.refresh_mode", "sometimes"),
             ("upstream.base_url", "ftp://x.example"),
             ("upstream.base_url", "not a url"),
         ] {

@@ -13,7 +13,7 @@ mod validate;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-pub use choices::{Environment, LogFormat, MissingKeyPolicy, UpstreamTarget};
+pub use choices::{Environment, LogFormat, MissingKeyPolicy, RefreshMode, UpstreamTarget};
 pub use load::{load, LoadOptions};
 
 /// Where start-up stopped: the key and what is wrong with it. Displayed as one line.
@@ -96,9 +96,13 @@ pub struct UpstreamSettings {
     pub secondary_api_key: SecretString,
     pub timeout_ms: u64,
     pub connect_timeout_ms: u64,
+    /// Where the refresh endpoint is (the upstream does not publish one; this is the sandbox's).
     pub refresh_path: String,
     /// Largest upstream answer accepted (larger: 502 `UPSTREAM_RESPONSE_TOO_LARGE`).
     pub max_response_bytes: usize,
+    pub refresh_mode: RefreshMode,
+    /// `X-AL-API-Version` sent on every upstream call; empty = not sent.
+    pub api_version: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +219,11 @@ impl Settings {
 
     pub fn embedded_upstream(&self) -> bool {
         self.upstream.base_url == UpstreamTarget::Embedded
+    }
+
+    /// The contract version pin to send upstream, when one is configured.
+    pub fn api_version(&self) -> Option<&str> {
+        Some(self.upstream.api_version.trim()).filter(|v| !v.is_empty())
     }
 
     /// No Redis mode is configured.

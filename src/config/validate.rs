@@ -111,6 +111,14 @@ impl Settings {
                 "must start with /",
             ));
         }
+        if let Some(v) = self.api_version() {
+            if !aarthik_contract::headers::is_api_version(v) {
+                return Err(ConfigError::new(
+                    "upstream.api_version",
+                    "must be a date YYYY-MM-DD (e.g. 2026-03-05), or empty to send none",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -371,6 +379,17 @@ mod tests {
     fn an_api_key_without_the_sk_prefix_is_refused() {
         let e = load(opts().set("upstream.api_key", "pk_oops")).unwrap_err();
         assert_eq!(e.key, "upstream.api_key");
+    }
+
+    #[test]
+    fn the_api_version_is_empty_or_a_calendar_date() {
+        for bad in ["latest", "2026-3-5", "2026-02-30"] {
+            let e = load(opts().set("upstream.api_version", bad)).unwrap_err();
+            assert_eq!(e.key, "upstream.api_version", "{bad}: {e}");
+        }
+        let s = load(opts().set("upstream.api_version", "2026-03-05")).unwrap();
+        assert_eq!(s.api_version(), Some("2026-03-05"));
+        assert_eq!(load(opts()).unwrap().api_version(), None);
     }
 
     #[test]

@@ -1,14 +1,14 @@
-//! Who owns what: journey → partner user, partner user → journeys, and borrowerExternalID →
-//! partner user (so pseudonymous webhook payloads map back to the partner's user). Written by
-//! sessions and the proxy, read by the proxy (ownership) and the webhook receiver (mapping).
-//! Ownership of a journey is first-writer-wins and never silently reassigned. Journey ids are
-//! compared case-insensitively (the owner key holds the id in lower case), so no spelling of an
-//! id escapes the ownership check.
+//! Who owns what: journey → partner user, partner user → journeys (and the one they last created
+//! or resumed), and borrowerExternalID → partner user (so pseudonymous webhook payloads map back
+//! to the partner's user). Written by sessions and the proxy, read by the proxy (ownership),
+//! sessions (the active journey) and the webhook receiver (mapping). Ownership of a journey is
+//! first-writer-wins and never silently reassigned. Journey ids are compared case-insensitively
+//! (the owner key holds the id in lower case), so no spelling of an id escapes the ownership check.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::store::keys::{BorrowerUserKey, JourneyOwnerKey, UserJourneysKey};
+use crate::store::keys::{BorrowerUserKey, JourneyOwnerKey, UserActiveJourneyKey, UserJourneysKey};
 use crate::store::{Store, StoreError};
 
 /// How long mappings are kept after their last write.
@@ -79,6 +79,36 @@ impl Directory {
             .await?;
         all.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
         Ok(all.into_iter().map(|(journey, _)| journey).collect())
+    }
+
+    /// Remember that `user_id` created or resumed `journey_id` at `at_ms` (unix ms): the upstream
+    /// answers journey creation with the borrower's active journey of that type.
+    pub async fn set_active_journey(
+        &self,
+        user_id: &str,
+        journey_id: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        let value = format!("{at_ms}:{journey_id}");
+        self.store
+            .set(
+                &UserActiveJourneyKey::new(user_id),
+                value.as_bytes(),
+                RETENTION,
+            )
+            .await
+    }
+
+    /// The journey `user_id` last created or resumed, and when (unix ms).
+    pub async fn active_journey(&self, user_id: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let Some(raw) = self.store.get(&UserActiveJourneyKey::new(user_id)).await? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8(raw).unwrap_or_default();
+        Ok(text
+            .split_once(':')
+            .and_then(|(at, j)| Some((j.to_owned(), at.parse().ok()?)))
+            .filter(|(j, _)| !j.is_empty()))
     }
 
     /// Remember which partner user a borrowerExternalID (possibly a pseudonym) stands for.

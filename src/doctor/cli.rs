@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::{Probe, RefreshMode, WebhookProbe};
+use super::{Probe, WebhookProbe};
 use crate::config::{self, LoadOptions, UpstreamTarget};
 
 pub fn run(json: bool, webhook: Option<String>, borrower_id: String) -> ExitCode {
@@ -39,9 +39,9 @@ pub fn run(json: bool, webhook: Option<String>, borrower_id: String) -> ExitCode
         let probe = Probe {
             base_url,
             api_key: settings.upstream.api_key.clone(),
-            api_version: None,
+            api_version: settings.api_version().map(str::to_owned),
             refresh_path: settings.upstream.refresh_path.clone(),
-            refresh_mode: RefreshMode::Auto,
+            refresh_mode: settings.upstream.refresh_mode,
             borrower_id,
             timeout: Duration::from_millis(settings.upstream.timeout_ms),
             webhook: webhook.map(|url| WebhookProbe {

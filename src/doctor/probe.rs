@@ -8,13 +8,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
 
-/// How the service refreshes borrower sessions (`upstream.refresh_mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshMode {
-    Auto,
-    Endpoint,
-    Resume,
-}
+pub use crate::config::RefreshMode;
 
 /// What to probe, and with which credentials. Built from the configuration by the CLI.
 pub struct Probe {

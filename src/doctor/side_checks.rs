@@ -50,11 +50,7 @@ pub(super) async fn refresh_check(
             None,
         )
         .await;
-    let mode = match probe.refresh_mode {
-        RefreshMode::Auto => "auto",
-        RefreshMode::Endpoint => "endpoint",
-        RefreshMode::Resume => "resume",
-    };
+    let mode = probe.refresh_mode.as_str();
     let (status, detail) = match answer {
         Ok(a) if a.status.is_success() && a.body["data"]["sessionToken"].is_string() => (
             Status::Pass,

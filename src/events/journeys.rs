@@ -48,6 +48,10 @@ impl Journeys {
         }
     }
 
+    pub(super) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub async fn latest(&self, journey_id: &str) -> Result<Option<JourneyRecord>, StoreError> {
         match self
             .store

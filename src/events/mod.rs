@@ -1,11 +1,13 @@
-//! The stored webhook data: each journey's latest snapshot (ordered by `sequence`) and its event
-//! history ([`journeys`]), the journeys ordered by their last change ([`index`]), the ordered feed
-//! of every verified event ([`feed`]), each partner user's journey updates ([`updates`]) and dead
-//! letters ([`dead_letters`]), with their record types ([`records`]), plus the wake-up that tells
-//! every instance the data grew ([`announce`]). The webhook receiver writes through this module;
-//! the ops API and the live updates read through it; neither knows the other.
+//! The stored journey data: each journey's latest snapshot (ordered by `sequence`) and its event
+//! history ([`journeys`]), the latest upstream answer about it and what it looks like now
+//! ([`current`]), the journeys ordered by their last change ([`index`]), the ordered feed of every
+//! verified event ([`feed`]), each partner user's journey updates ([`updates`]) and dead letters
+//! ([`dead_letters`]), with their record types ([`records`]), plus the wake-up that tells every
+//! instance the data grew ([`announce`]). The webhook receiver writes snapshots, the proxy and
+//! sessions write answers; ops, sessions and the live updates read. None knows the others.
 
 pub mod announce;
+pub mod current;
 pub mod dead_letters;
 pub mod feed;
 pub mod index;
@@ -20,6 +22,7 @@ use crate::config::Settings;
 use crate::store::{Store, StreamTrim};
 
 pub use announce::{Announcement, Announcer};
+pub use current::{JourneyNow, Observation, Source};
 pub use dead_letters::{DeadLetters, Kept};
 pub use feed::Feed;
 pub use index::JourneyIndex;

@@ -1,7 +1,7 @@
 //! The forwarding capability, free of actix: ownership check → per-user mutation budget and
 //! idempotency claim (mutating calls) → session token → upstream (retries, at most one token
-//! replacement on 401) → remember what the answer says the user owns → the answer to pass
-//! through.
+//! replacement on 401) → remember what the answer says the user owns and, for journey calls, what the journey looks
+//! like now → the answer to pass through.
 //!
 //! What is never passed through or stored for replay: a 5xx answer that is not the upstream's
 //! envelope (502 `UPSTREAM_BAD_RESPONSE`; the body goes to the log, truncated), and a 401 to a
@@ -25,6 +25,7 @@ use crate::config::{MissingKeyPolicy, ProxySettings};
 use crate::directory::Directory;
 use crate::domain::RequestContext;
 use crate::error::Chain;
+use crate::events::Journeys;
 use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::{UpstreamClient, UpstreamResponse};
@@ -62,6 +63,7 @@ pub struct ProxyDeps {
     pub sessions: Sessions,
     pub upstream: UpstreamClient,
     pub directory: Directory,
+    pub journeys: Journeys,
 }
 
 impl ProxyDeps {
@@ -73,6 +75,7 @@ impl ProxyDeps {
             sessions: &self.sessions,
             upstream: &self.upstream,
             directory: &self.directory,
+            journeys: &self.journeys,
             caches,
         }
     }
@@ -85,6 +88,7 @@ pub struct Proxy<'a> {
     pub sessions: &'a Sessions,
     pub upstream: &'a UpstreamClient,
     pub directory: &'a Directory,
+    pub journeys: &'a Journeys,
     pub caches: &'a WorkerCaches,
 }
 
@@ -92,6 +96,16 @@ pub struct Proxy<'a> {
 #[derive(Default)]
 pub struct WorkerCaches {
     pub owners: OwnerCache,
+    pub observed: super::freshness::ObservedMemo,
+}
+
+/// What a call is to the journey bookkeeping.
+#[derive(Clone, Copy)]
+struct JourneyCall {
+    /// Its answer describes journeys as they are now.
+    bears: bool,
+    /// It creates or resumes a journey: the answer is the user's active journey.
+    creates: bool,
 }
 
 fn is_mutating(m: &Method) -> bool {
@@ -110,7 +124,7 @@ fn is_finished(res: &UpstreamResponse) -> bool {
         return false;
     }
     if s.is_client_error() {
-        return envelope_error(&res.body).is_none_or(|e| e.retryable != Some(true));
+        return envelope_error(&res.body).is_none_or(|e| !e.retryable);
     }
     true
 }
@@ -159,12 +173,16 @@ impl Proxy<'_> {
         ctx: &RequestContext,
     ) -> Result<Answer, ProxyError> {
         self.ownership().check(user, &inbound.path.named()).await?;
+        let journey = JourneyCall {
+            bears: inbound.path.bears_journey(&inbound.method),
+            creates: inbound.path.creates_journey(&inbound.method),
+        };
         if is_mutating(&inbound.method) {
-            self.forward_idempotent(user, inbound, ctx).await
+            self.forward_idempotent(user, inbound, journey, ctx).await
         } else {
             let out = outbound(&inbound, None);
             let res = self.call(user, &out, ctx).await?;
-            Ok(self.answer(user, res, None).await)
+            Ok(self.answer(user, res, journey, None).await)
         }
     }
 
@@ -172,6 +190,7 @@ impl Proxy<'_> {
         &self,
         user: &str,
         inbound: Inbound,
+        journey: JourneyCall,
         ctx: &RequestContext,
     ) -> Result<Answer, ProxyError> {
         let key = match &inbound.idempotency_key {
@@ -212,7 +231,7 @@ impl Proxy<'_> {
         let result = idem.hold(&mut ticket, self.call(user, &out, ctx)).await;
         match result {
             Ok(res) if is_finished(&res) => {
-                let answer = self.answer(user, res, Some(info(false))).await;
+                let answer = self.answer(user, res, journey, Some(info(false))).await;
                 let stored = Stored {
                     status: answer.status,
                     headers: answer.headers.clone(),
@@ -230,7 +249,7 @@ impl Proxy<'_> {
                     tracing::warn!(error = %Chain(&e), "could not release the idempotency claim; it will expire");
                 }
                 match other {
-                    Ok(res) => Ok(self.answer(user, res, Some(info(false))).await),
+                    Ok(res) => Ok(self.answer(user, res, journey, Some(info(false))).await),
                     Err(e) => Err(e),
                 }
             }
@@ -297,9 +316,28 @@ impl Proxy<'_> {
         refuse_bare_server_error(res)
     }
 
-    async fn answer(&self, user: &str, res: UpstreamResponse, key: Option<KeyInfo>) -> Answer {
+    async fn answer(
+        &self,
+        user: &str,
+        res: UpstreamResponse,
+        journey: JourneyCall,
+        key: Option<KeyInfo>,
+    ) -> Answer {
         if res.status.is_success() {
             self.ownership().learn(user, &res.body).await;
+            if journey.bears {
+                let seen =
+                    super::freshness::learn(self.journeys, &self.caches.observed, &res.body).await;
+                if let (true, Some(obs)) = (journey.creates, seen.first()) {
+                    if let Err(e) = self
+                        .directory
+                        .set_active_journey(user, &obs.journey_id, obs.received_ms)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not note the user's active journey");
+                    }
+                }
+            }
         }
         Answer {
             status: res.status.as_u16(),

@@ -32,6 +32,8 @@ pub const PASSED_RESPONSE: &[&str] = &[
     "last-modified",
     "expires",
     "location",
+    // The contract version the upstream answered under (it echoes our pin).
+    "x-al-api-version",
 ];
 
 /// The header names listed in `Connection` (they are hop-by-hop for this hop only).

@@ -3,7 +3,8 @@
 //! upstream token — plus path and header hygiene ([`path`], [`headers`]), ownership of journeys
 //! ([`ownership`]), IETF-style idempotency shared by every instance ([`idempotency`]) and
 //! bounded upstream retries ([`retry`]); the session token comes from the session capability
-//! (which memoises it in process). [`forward`] ties them together; [`routes`] is the edge.
+//! (which memoises it in process). Journey answers are remembered for `/v1/session`'s
+//! `activeJourney` ([`freshness`]). [`forward`] ties them together; [`routes`] is the edge.
 //!
 //! Response headers this module adds to mutating calls (also exposed to browsers by CORS):
 //! `Idempotency-Key` (the key in use — the caller's, or the generated one),
@@ -12,6 +13,7 @@
 
 mod error;
 pub mod forward;
+pub mod freshness;
 pub mod headers;
 pub mod idempotency;
 pub mod ownership;

@@ -73,6 +73,25 @@ impl HeadlessPath {
         &self.canonical
     }
 
+    /// Whether a 2xx answer to `method` on this path describes journeys as they are now: the
+    /// vendor-documented journey calls only (create or list journeys, read one, read its state).
+    /// Other answers may carry a `status` of something else (an offer card, a step).
+    pub fn bears_journey(&self, method: &reqwest::Method) -> bool {
+        let s: Vec<&str> = self.segments.iter().map(String::as_str).collect();
+        match s.as_slice() {
+            ["journeys"] => *method == reqwest::Method::GET || *method == reqwest::Method::POST,
+            ["journeys", _] | ["journeys", _, "state"] => *method == reqwest::Method::GET,
+            _ => false,
+        }
+    }
+
+    /// Journey create-or-resume: its answer is the borrower's active journey of that type.
+    pub fn creates_journey(&self, method: &reqwest::Method) -> bool {
+        *method == reqwest::Method::POST
+            && self.segments.len() == 1
+            && self.segments[0] == "journeys"
+    }
+
     /// `journeys/{id}`, `offers/{id}` and `aa/sessions/{id}` anywhere in the path.
     pub fn named(&self) -> Named {
         let s = &self.segments;
@@ -140,6 +159,23 @@ pub fn segment_allowed(seg: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_documented_journey_calls_bear_journey_state() {
+        use reqwest::Method;
+        let p = |path: &str| HeadlessPath::parse(path, "").unwrap();
+        assert!(p("/v1/headless/journeys").bears_journey(&Method::GET));
+        assert!(p("/v1/headless/journeys").bears_journey(&Method::POST));
+        assert!(p("/v1/headless/journeys/j-1").bears_journey(&Method::GET));
+        assert!(p("/v1/headless/journeys/j-1/state").bears_journey(&Method::GET));
+        assert!(!p("/v1/headless/journeys/j-1/state").bears_journey(&Method::POST));
+        assert!(!p("/v1/headless/journeys/j-1/offers").bears_journey(&Method::GET));
+        assert!(!p("/v1/headless/offers/o-1").bears_journey(&Method::GET));
+        assert!(!p("/v1/headless/offers/o-1/proceed").bears_journey(&Method::POST));
+        assert!(p("/v1/headless/journeys").creates_journey(&Method::POST));
+        assert!(!p("/v1/headless/journeys").creates_journey(&Method::GET));
+        assert!(!p("/v1/headless/journeys/j-1").creates_journey(&Method::POST));
+    }
 
     /// As the caller sees it (the public code of a refusal).
     fn parse(p: &str) -> Result<HeadlessPath, crate::error::ApiError> {

@@ -115,12 +115,12 @@ mod tests {
     #[test]
     fn sealed_tokens_open_for_their_owner_only_and_hide_the_plaintext() {
         let c = TokenCipher::from_config(&spec(K1)).unwrap();
-        let sealed = c.seal("hst_secret", "u1").unwrap();
+        let sealed = c.seal("st_secret", "u1").unwrap();
         assert!(sealed.starts_with("k1."));
-        assert!(!sealed.contains("hst_secret"));
-        assert_eq!(c.open(&sealed, "u1").unwrap().expose_secret(), "hst_secret");
+        assert!(!sealed.contains("st_secret"));
+        assert_eq!(c.open(&sealed, "u1").unwrap().expose_secret(), "st_secret");
         assert!(c.open(&sealed, "u2").is_err());
-        assert_ne!(sealed, c.seal("hst_secret", "u1").unwrap(), "fresh nonce");
+        assert_ne!(sealed, c.seal("st_secret", "u1").unwrap(), "fresh nonce");
     }
 
     #[test]

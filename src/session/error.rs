@@ -23,6 +23,10 @@ pub enum SessionError {
     /// call is made for it.
     #[error("the upstream refused a replacement session token too")]
     ReplacementRefused,
+    /// `upstream.refresh_mode = endpoint` and the upstream has no refresh endpoint (404/405/501):
+    /// a fault of this deployment's configuration, never the caller's.
+    #[error("the upstream has no refresh endpoint ({status}) and refresh_mode=endpoint never falls back")]
+    RefreshEndpointAbsent { status: u16 },
     /// The per-user budget of upstream session calls is spent.
     #[error("per-user session rate limit reached")]
     RateLimited { retry_after_secs: u64 },

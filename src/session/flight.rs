@@ -13,6 +13,9 @@
 //!    never overwrite a newer token (the lease's fence number is stored in the record for audit).
 //! 4. The upstream refresh call carries an Idempotency-Key derived from (user, record version),
 //!    so two holders that both reach upstream for the same version get one rotation.
+//! 5. How the winner renews (the refresh endpoint, or create-or-resume when that endpoint is
+//!    absent, refused or not wanted) is `upstream_calls::renew`; it runs under the same lease, so
+//!    a fallback is single-flight too.
 
 use std::time::Duration;
 
@@ -144,16 +147,7 @@ impl Inner {
                     .await?
             }
             Want::Refresh | Want::ReplaceRejected(_) => {
-                match &current {
-                    Some((v, rec)) if rec.refresh_usable(now_ms()) => {
-                        match self.call_refresh(user, rec, *v, ctx).await? {
-                            Some(data) => data,
-                            // Dead or expired refresh token: fall back to create-or-resume.
-                            None => self.call_create(user, None, None, ctx).await?,
-                        }
-                    }
-                    _ => self.call_create(user, None, None, ctx).await?,
-                }
+                self.renew(user, current.as_ref(), ctx).await?
             }
         };
         let keep_refresh = current.as_ref().and_then(|(_, r)| r.refresh_token.clone());
@@ -166,6 +160,7 @@ impl Inner {
             return self.after_lost_race(user).await;
         }
         self.remember_links(user, &record).await;
+        self.observe_active_journey(&record).await;
         self.issue(user, record)
     }
 

@@ -7,6 +7,7 @@
 pub mod cipher;
 mod error;
 mod flight;
+mod journey;
 mod limit;
 mod memo;
 pub mod record;
@@ -14,14 +15,16 @@ pub mod routes;
 mod signout;
 mod upstream_calls;
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::config::Settings;
+use crate::config::{RefreshMode, Settings};
 use crate::directory::Directory;
 use crate::domain::RequestContext;
+use crate::events::Journeys;
 use crate::store::Store;
 use crate::upstream::UpstreamClient;
 use cipher::TokenCipher;
@@ -63,6 +66,7 @@ pub(crate) struct Config {
     wait_timeout: Duration,
     calls_per_minute: u32,
     refresh_path: String,
+    refresh_mode: RefreshMode,
     pepper: SecretString,
 }
 
@@ -78,7 +82,11 @@ pub(crate) struct Inner {
     upstream: UpstreamClient,
     cipher: TokenCipher,
     directory: Directory,
+    /// Where journey snapshots and answers are kept (for a fresh `activeJourney`).
+    journeys: Journeys,
     cfg: Config,
+    /// `auto` found no refresh endpoint upstream: renew by create-or-resume from now on.
+    refresh_absent: AtomicBool,
 }
 
 impl Sessions {
@@ -87,6 +95,7 @@ impl Sessions {
         store: Arc<dyn Store>,
         upstream: UpstreamClient,
         directory: Directory,
+        journeys: Journeys,
     ) -> Result<Self, cipher::CipherError> {
         let s = &settings.session;
         Ok(Sessions {
@@ -96,6 +105,7 @@ impl Sessions {
                 upstream,
                 cipher: TokenCipher::from_config(&s.encryption_keys)?,
                 directory,
+                journeys,
                 cfg: Config {
                     min_remaining_ms: (s.min_remaining_secs * 1000) as i64,
                     reuse_window_ms: (s.reuse_window_secs * 1000) as i64,
@@ -103,8 +113,10 @@ impl Sessions {
                     wait_timeout: Duration::from_millis(s.wait_timeout_ms),
                     calls_per_minute: s.upstream_calls_per_minute,
                     refresh_path: settings.upstream.refresh_path.clone(),
+                    refresh_mode: settings.upstream.refresh_mode,
                     pepper: settings.auth.pseudonym_pepper.clone(),
                 },
+                refresh_absent: AtomicBool::new(false),
             }),
         })
     }
@@ -201,7 +213,8 @@ impl Sessions {
         Ok(())
     }
 
-    /// The stored session, for `GET /v1/session`.
+    /// The stored session, for `GET /v1/session` (its `active_journey` as cached at mint time;
+    /// [`Sessions::active_journey`] gives it as it is now).
     pub async fn facts(&self, user: &str) -> Result<Option<Record>, SessionError> {
         Ok(self.inner.load(user).await?.map(|(_, r)| r))
     }

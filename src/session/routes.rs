@@ -49,15 +49,21 @@ fn parse_start(body: &[u8]) -> Result<StartBody, ApiError> {
     Ok(b)
 }
 
-fn issued_view(i: &Issued) -> serde_json::Value {
+/// A session handed out, with its active journey as it is now.
+async fn issued_view(
+    sessions: &Sessions,
+    user: &str,
+    i: &Issued,
+) -> Result<serde_json::Value, ApiError> {
     use secrecy::ExposeSecret;
-    json!({
+    let active = sessions.active_journey(user, &i.record).await?;
+    Ok(json!({
         "borrowerID": i.record.borrower_id,
         "borrowerExternalID": i.record.borrower_external_id,
         "sessionToken": i.token.expose_secret(),
         "sessionExpiresAt": i.record.session_expires_at,
-        "activeJourney": i.record.active_journey,
-    })
+        "activeJourney": active,
+    }))
 }
 
 async fn start(
@@ -71,7 +77,12 @@ async fn start(
     let issued = sessions
         .start(&caller.user_id, b.journey_type, b.profile, &ctx)
         .await?;
-    Ok(no_store(ok(issued_view(&issued))))
+    Ok(no_store(ok(issued_view(
+        &sessions,
+        &caller.user_id,
+        &issued,
+    )
+    .await?)))
 }
 
 async fn refresh(
@@ -81,7 +92,12 @@ async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_bearer()?;
     let issued = sessions.refresh(&caller.user_id, &ctx).await?;
-    Ok(no_store(ok(issued_view(&issued))))
+    Ok(no_store(ok(issued_view(
+        &sessions,
+        &caller.user_id,
+        &issued,
+    )
+    .await?)))
 }
 
 async fn facts(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -90,12 +106,13 @@ async fn facts(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResp
             "No borrower session; POST /v1/session first.".into(),
         ));
     };
+    let active = sessions.active_journey(&caller.user_id, &rec).await?;
     Ok(ok(json!({
         "borrowerID": rec.borrower_id,
         "borrowerExternalID": rec.borrower_external_id,
         "sessionExpiresAt": rec.session_expires_at,
         "refreshExpiresAt": rec.refresh_expires_at,
-        "activeJourney": rec.active_journey,
+        "activeJourney": active,
         "obtainedAt": chrono::DateTime::from_timestamp_millis(rec.obtained_ms)
             .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
     })))
@@ -119,6 +136,7 @@ impl From<SessionError> for ApiError {
             SessionError::KeyRefused { .. } | SessionError::ReplacementRefused => {
                 ApiError::UpstreamAuthFailed(e.into())
             }
+            SessionError::RefreshEndpointAbsent { .. } => ApiError::UpstreamUnavailable(e.into()),
             SessionError::Seal(_) | SessionError::Open(_) | SessionError::Encode(..) => {
                 ApiError::Internal(e.into())
             }

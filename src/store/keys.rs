@@ -83,6 +83,8 @@ key_def! {
     JourneyOwnerKey = "dir:journey:" (journey_id);
     /// The journeys linked to a partner user (a hash: journey id → link time).
     UserJourneysKey = "dir:user:" (user_id) ":journeys";
+    /// The journey a partner user last created or resumed through the proxy, and when.
+    UserActiveJourneyKey = "dir:user:" (user_id) ":active";
     /// The partner user a borrowerExternalID (possibly a pseudonym) stands for.
     BorrowerUserKey = "dir:borrower:" (borrower_external_id);
     /// The journey an upstream resource belongs to (`kind` `o`: offer, `a`: AA session).
@@ -95,6 +97,9 @@ key_def! {
     JourneyLatestKey = "wh:journey:" (journey_id);
     /// Every event of a journey (a hash keyed by zero-padded sequence + event id).
     JourneyHistoryKey = "wh:journey:" (journey_id) ":events";
+    /// The latest upstream answer about a journey this service saw (proxied journey reads and
+    /// session answers), with when it arrived.
+    JourneyObservedKey = "journey:observed:" (journey_id);
     /// The ordered feed of verified events (a stream).
     FeedKey = "wh:feed";
     /// Dead letters (a hash: id → letter).
@@ -150,6 +155,10 @@ mod tests {
                 UserJourneysKey::new("u-1").to_string(),
                 "dir:user:u-1:journeys",
             ),
+            (
+                UserActiveJourneyKey::new("u-1").to_string(),
+                "dir:user:u-1:active",
+            ),
             (BorrowerUserKey::new("b-1").to_string(), "dir:borrower:b-1"),
             (
                 ResourceJourneyKey::new("o", "off_1").to_string(),
@@ -161,6 +170,10 @@ mod tests {
             (
                 JourneyHistoryKey::new("j-1").to_string(),
                 "wh:journey:j-1:events",
+            ),
+            (
+                JourneyObservedKey::new("j-1").to_string(),
+                "journey:observed:j-1",
             ),
             (FeedKey::new().to_string(), "wh:feed"),
             (DeadLettersKey::new().to_string(), "wh:dead"),

@@ -1,6 +1,6 @@
 //! One pooled `reqwest` client for every upstream call. It attaches the right credential (the
-//! `sk_*` key only on key-authenticated calls), the correlation id, a child `traceparent` and the
-//! idempotency key; maps transport failures to typed errors; and hands back upstream answers
+//! `sk_*` key only on key-authenticated calls), the correlation id, a child `traceparent`, the
+//! idempotency key and the configured `X-AL-API-Version` pin; maps transport failures to typed errors; and hands back upstream answers
 //! (2xx or not) untouched so they can be passed through. No URL, key or token is ever logged.
 
 use std::time::{Duration, Instant};
@@ -22,8 +22,10 @@ use aarthik_contract::Envelope;
 pub enum Credential<'a> {
     /// The platform `sk_*` key (sessions, webhook subscription).
     ApiKey,
-    /// A borrower session token.
+    /// A borrower session token (`st_*`).
     Session(&'a SecretString),
+    /// A borrower refresh token (`rt_*`), on the refresh endpoint only.
+    Refresh(&'a SecretString),
     /// Nothing.
     None,
 }
@@ -73,6 +75,8 @@ pub struct UpstreamClient {
     base_url: String,
     primary_key: SecretString,
     secondary_key: Option<SecretString>,
+    /// `X-AL-API-Version` on every call, when configured.
+    api_version: Option<HeaderValue>,
     metrics: Metrics,
     max_response_bytes: usize,
 }
@@ -85,10 +89,15 @@ impl UpstreamClient {
         base_url: &str,
         primary_key: SecretString,
         secondary_key: Option<SecretString>,
+        api_version: Option<&str>,
         connect_timeout: Duration,
         total_timeout: Duration,
         metrics: Metrics,
     ) -> Result<Self, UpstreamError> {
+        let api_version = api_version
+            .map(HeaderValue::from_str)
+            .transpose()
+            .map_err(|_| UpstreamError::Protocol("the API version is not a valid header".into()))?;
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(total_timeout)
@@ -103,6 +112,7 @@ impl UpstreamClient {
             base_url: base_url.trim_end_matches('/').to_owned(),
             primary_key,
             secondary_key: secondary_key.filter(|k| !k.expose_secret().is_empty()),
+            api_version,
             metrics,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         })
@@ -146,7 +156,7 @@ impl UpstreamClient {
             .headers(req.headers.clone());
         let bearer = match req.credential {
             Credential::ApiKey => Some(key.expose_secret().to_owned()),
-            Credential::Session(t) => Some(t.expose_secret().to_owned()),
+            Credential::Session(t) | Credential::Refresh(t) => Some(t.expose_secret().to_owned()),
             Credential::None => None,
         };
         if let Some(token) = bearer {
@@ -163,6 +173,9 @@ impl UpstreamClient {
             );
         if let Some(k) = &req.idempotency_key {
             builder = builder.header(headers::IDEMPOTENCY_KEY, k.as_str());
+        }
+        if let Some(v) = &self.api_version {
+            builder = builder.header(headers::API_VERSION, v.clone());
         }
         if let Some(body) = &req.body {
             if !req.headers.contains_key(CONTENT_TYPE) {

@@ -15,13 +15,6 @@ pub struct CreateSessionRequest {
     pub profile: Option<serde_json::Value>,
 }
 
-/// Refresh request body (U1, sandbox choice).
-#[derive(Serialize)]
-pub struct RefreshSessionRequest<'a> {
-    #[serde(rename = "refreshToken")]
-    pub refresh_token: &'a str,
-}
-
 /// `activeJourney` in a session answer.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ActiveJourney {

@@ -209,7 +209,7 @@ async fn a_retry_after_a_failure_at_any_step_stores_the_event_exactly_once() {
     })
     .unwrap();
     let snap = payload::parse(&body("evt_2", 20, "OFFERS_AVAILABLE")).unwrap();
-    let earlier = payload::parse(&body("evt_1", 10, "PROFILE_PENDING")).unwrap();
+    let earlier = payload::parse(&body("evt_1", 10, "PROFILE_REQUIRED")).unwrap();
     let mut exercised = 0;
     for mode in [Mode::Before, Mode::After] {
         for fail_at in 0..48 {

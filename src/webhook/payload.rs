@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::events::is_safe_id;
-use aarthik_contract::webhook::EVENT_TYPE_SNAPSHOT;
+use aarthik_contract::webhook::{EVENT_TYPE_DOCTOR_PING, EVENT_TYPE_SNAPSHOT};
 
 /// One journey named by a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +130,19 @@ pub fn parse(body: &[u8]) -> Result<Snapshot, String> {
     })
 }
 
+/// The event id of a `bff.doctor.ping` body (a test delivery of `aarthik-bff doctor --webhook`),
+/// or `None` for any other body. Only the two fields it needs are read.
+pub fn doctor_ping(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Ping {
+        event_type: String,
+        #[serde(default)]
+        event_id: String,
+    }
+    let p: Ping = serde_json::from_slice(body).ok()?;
+    (p.event_type == EVENT_TYPE_DOCTOR_PING).then_some(p.event_id)
+}
+
 /// `sequence` as an integer (or a digit string); without it, the snapshot time in ms; else 0.
 fn sequence_of(raw: Option<&Value>, generated_at: Option<&str>) -> Result<u64, String> {
     match raw {
@@ -187,6 +200,17 @@ mod tests {
         let s = parse(body.as_bytes()).unwrap();
         assert_eq!(s.journeys[0].journey_id, "j-1");
         assert_eq!(s.journeys[0].next_action, None);
+    }
+
+    #[test]
+    fn a_doctor_ping_is_recognised_and_a_snapshot_is_not() {
+        let ping = r#"{"event_type":"bff.doctor.ping","event_id":"evt_doctor_1","tenant_id":""}"#;
+        assert_eq!(
+            doctor_ping(ping.as_bytes()).as_deref(),
+            Some("evt_doctor_1")
+        );
+        assert_eq!(doctor_ping(EXAMPLE.as_bytes()), None);
+        assert_eq!(doctor_ping(b"not json"), None);
     }
 
     #[test]

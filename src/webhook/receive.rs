@@ -2,6 +2,9 @@
 //! then freshness), check tenant/application, parse, keep unusable bodies as dead letters, store
 //! once, and queue the forward. Knows nothing of actix; the handler maps its errors.
 //!
+//! A verified `bff.doctor.ping` (the test delivery of `aarthik-bff doctor --webhook`) is
+//! acknowledged and goes no further: it is not de-duplicated, stored, forwarded or pushed.
+//!
 //! Order matters: the signature is checked first, so an unauthenticated caller learns nothing about
 //! our clock or tolerance, and the 403 for a foreign tenant/application is only given to a sender
 //! that proved it holds our secret (the tenant headers themselves are not signed, so the signed
@@ -72,7 +75,7 @@ impl From<IngestError> for WebhookError {
 pub struct Receipt {
     #[serde(rename = "eventID")]
     pub event_id: String,
-    /// `stored` or `duplicate`.
+    /// `stored`, `duplicate` or `ping` (a doctor test delivery, not kept).
     pub outcome: &'static str,
 }
 
@@ -157,6 +160,13 @@ impl Receiver {
     ) -> Result<Receipt, WebhookError> {
         self.authenticate(&headers, &body)?;
         self.check_scope_headers(&headers)?;
+        if let Some(event_id) = payload::doctor_ping(&body) {
+            tracing::info!("doctor ping verified and acknowledged; nothing stored");
+            return Ok(Receipt {
+                event_id,
+                outcome: "ping",
+            });
+        }
         let snap = match self.usable(&headers, &body) {
             Ok(snap) => snap,
             Err(reason) => {

@@ -1,75 +1,22 @@
 //! Secrets never reach the logs: run the real binary (embedded sandbox, debug logging), drive the
 //! session and proxy paths, and search everything it printed.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{dev, load_settings, mint_jwt, repo_options};
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn collect(mut from: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = from.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            if let Ok(mut s) = into.lock() {
-                s.push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        }
-    });
-}
+use crate::helpers::{
+    bff_command, borrower_tokens_in, dev, load_settings, mint_jwt, repo_options, Running,
+};
 
 #[tokio::test]
 async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aarthik-bff"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BFF") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = Child(
-        cmd.env("BFF__SERVER__PORT", "0")
-            .env("BFF__TELEMETRY__FORMAT", "json")
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let out = Arc::new(Mutex::new(String::new()));
-    collect(child.0.stdout.take().unwrap(), Arc::clone(&out));
-    collect(child.0.stderr.take().unwrap(), Arc::clone(&out));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let port = loop {
-        let found = out.lock().unwrap().lines().find_map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).ok()?;
-            (v["message"] == "aarthik-bff listening").then(|| v["port"].as_u64())?
-        });
-        if let Some(p) = found {
-            break p;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no listening line: {}",
-            out.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let mut cmd = bff_command();
+    cmd.env("BFF__SERVER__PORT", "0")
+        .env("BFF__TELEMETRY__FORMAT", "json")
+        .env("RUST_LOG", "debug");
+    let child = Running::spawn(cmd);
+    let port = child.bff_port().await;
     let base = format!("http://127.0.0.1:{port}");
     let settings = load_settings(repo_options(None));
     let jwt = mint_jwt(&settings, "log-user", 120);
@@ -114,8 +61,8 @@ async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let logs = child.output();
     drop(child);
-    let logs = out.lock().unwrap().clone();
     assert!(
         logs.contains("request completed"),
         "the run logged requests: {logs}"
@@ -125,8 +72,6 @@ async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
         token.as_str(),
         token2.as_str(),
         jwt.as_str(),
-        "hst_",
-        "hrt_",
         dev::API_KEY,
         dev::WEBHOOK_SECRET,
         dev::HS256_SECRET,
@@ -138,49 +83,31 @@ async fn a_whole_session_run_logs_no_token_no_key_and_no_secret() {
             &secret[..4.min(secret.len())]
         );
     }
+    let tokens = borrower_tokens_in(&logs);
+    assert!(
+        tokens.is_empty(),
+        "the logs contain {} borrower token(s)",
+        tokens.len()
+    );
 }
 
 #[tokio::test]
 async fn text_logs_escape_control_characters_from_input() {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aarthik-bff"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BFF") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = Child(
-        cmd.env("BFF__SERVER__PORT", "0")
-            .env("BFF__TELEMETRY__FORMAT", "pretty")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let out = Arc::new(Mutex::new(String::new()));
-    collect(child.0.stdout.take().unwrap(), Arc::clone(&out));
-    collect(child.0.stderr.take().unwrap(), Arc::clone(&out));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let port = loop {
-        let found = out.lock().unwrap().lines().find_map(|l| {
+    let mut cmd = bff_command();
+    cmd.env("BFF__SERVER__PORT", "0")
+        .env("BFF__TELEMETRY__FORMAT", "pretty")
+        .env("RUST_LOG", "info");
+    let child = Running::spawn(cmd);
+    let port = child
+        .wait_for_line(20, |l| {
             let rest = strip_ansi(l.split("aarthik-bff listening").nth(1)?);
             let p = rest.split("port=").nth(1)?;
             p.split(|c: char| !c.is_ascii_digit())
                 .next()?
                 .parse::<u16>()
                 .ok()
-        });
-        if let Some(p) = found {
-            break p;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no listening line: {}",
-            out.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        })
+        .await;
     let settings = load_settings(repo_options(None));
     let jwt = mint_jwt(&settings, "log-user", 120);
     // The session body refuses unknown fields, and serde's message echoes the field name raw.
@@ -197,10 +124,9 @@ async fn text_logs_escape_control_characters_from_input() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let seen =
-        crate::helpers::eventually(5, || async { out.lock().unwrap().contains("FORGED-LINE") })
-            .await;
+        crate::helpers::eventually(5, || async { child.output().contains("FORGED-LINE") }).await;
+    let logs = child.output();
     drop(child);
-    let logs = out.lock().unwrap().clone();
     assert!(seen, "the refusal was logged: {logs}");
     assert!(
         !logs.lines().any(|l| l.starts_with("2026-01-01T00:00:00")),

@@ -124,7 +124,7 @@ async fn a_users_journeys_carry_their_latest_status() {
         &new_event_id(),
         &j1,
         1,
-        "PROFILE_PENDING",
+        "PROFILE_REQUIRED",
         "user-7",
     ))
     .await;
@@ -132,7 +132,7 @@ async fn a_users_journeys_carry_their_latest_status() {
         &new_event_id(),
         &j2,
         1,
-        "PROFILE_PENDING",
+        "PROFILE_REQUIRED",
         "user-7",
     ))
     .await;

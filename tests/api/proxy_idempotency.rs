@@ -137,7 +137,8 @@ async fn an_upstream_error_answer_is_a_finished_operation_and_is_replayed() {
         )
         .await;
     assert_eq!(first.status, 400, "{}", first.raw);
-    assert_eq!(first.body["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(first.body["error"]["code"], "VALIDATION_FAILED");
+    assert_eq!(first.body["error"]["details"]["field"], "profile.pan");
     let again = c
         .call_keyed("PUT", "/v1/headless/profile", Some(bad), Some("err-1"))
         .await;

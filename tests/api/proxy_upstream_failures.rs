@@ -18,8 +18,12 @@ async fn upstream_error_answers_pass_through_with_their_status_body_and_headers(
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.raw);
-    assert_eq!(r.body["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(r.body["error"]["code"], "VALIDATION_FAILED");
     assert!(r.body["error"]["message"].as_str().unwrap().contains("PAN"));
+    // The vendor's whole error object reaches the app: `retryable` and `details` too.
+    assert_eq!(r.body["error"]["retryable"], false);
+    assert_eq!(r.body["error"]["details"]["field"], "profile.pan");
+    assert!(r.body["data"].is_null() && r.body["requestID"].as_str().unwrap().starts_with("req_"));
     let r = c
         .call(
             "GET",
@@ -126,6 +130,9 @@ async fn an_upstream_401_refreshes_the_session_once_and_the_retry_succeeds() {
     let new: Vec<_> = sessions[seen_before..].iter().collect();
     assert_eq!(new.len(), 1, "exactly one session call: {new:?}");
     assert_eq!(new[0]["path"], "/api/v1/headless/sessions/refresh");
+    assert_eq!(new[0]["auth"], "refresh", "Bearer rt_*, never the key");
+    assert_eq!(new[0]["status"], 200);
+    assert!(new[0]["headers"]["idempotency-key"].is_string());
     let upstream_state = format!("{HEADLESS}/journeys/{jid}/state");
     let tries: Vec<u64> = upstream_log(&e.sb, &upstream_state)
         .await

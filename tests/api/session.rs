@@ -27,10 +27,10 @@ async fn post_session_mints_upstream_once_then_serves_the_stored_session() {
     assert_eq!(s1, 200, "{b1}");
     let d = &b1["data"];
     assert_eq!(d["borrowerExternalID"], "user-mint-1");
-    assert!(d["sessionToken"].as_str().unwrap().starts_with("hst_"));
+    assert!(d["sessionToken"].as_str().unwrap().starts_with("st_"));
     assert!(d["borrowerID"].is_string() && d["sessionExpiresAt"].is_string());
     assert!(
-        !b1.to_string().contains("hrt_") && d.get("refreshToken").is_none(),
+        !b1.to_string().contains("rt_") && d.get("refreshToken").is_none(),
         "never the refresh token: {b1}"
     );
     let (s2, b2) = post_as(&app, "/v1/session", &t).await;
@@ -57,7 +57,7 @@ async fn refresh_hands_out_a_new_valid_token_and_rotates_upstream() {
     let old = b1["data"]["sessionToken"].as_str().unwrap();
     let new = b2["data"]["sessionToken"].as_str().unwrap();
     assert_ne!(old, new);
-    assert!(!b2.to_string().contains("hrt_"));
+    assert!(!b2.to_string().contains("rt_"));
     assert!(sandbox_accepts(&sb, new).await);
     assert_eq!(
         count(
@@ -126,7 +126,7 @@ async fn get_session_shows_facts_without_tokens_and_delete_forgets_them() {
     assert_eq!(body["data"]["borrowerID"], minted["data"]["borrowerID"]);
     assert!(body["data"]["refreshExpiresAt"].is_string());
     let text = body.to_string();
-    assert!(!text.contains("hst_") && !text.contains("hrt_"), "{text}");
+    assert!(!text.contains("st_") && !text.contains("rt_"), "{text}");
     let r = app
         .client
         .delete(app.url("/v1/session"))
@@ -191,7 +191,7 @@ async fn a_malformed_body_is_400_and_calls_nothing_upstream() {
             .unwrap();
         assert_eq!(r.status(), 400, "{body}");
         let v: Value = r.json().await.unwrap();
-        assert_eq!(v["error"]["code"], "VALIDATION_ERROR");
+        assert_eq!(v["error"]["code"], "VALIDATION_ERROR", "our own code");
     }
     assert!(upstream_log(&sb, UPSTREAM_SESSIONS).await.is_empty());
 }
@@ -235,7 +235,7 @@ async fn tokens_are_encrypted_at_rest() {
         let text = String::from_utf8_lossy(&dump);
         seen_session |= text.contains("session_token");
         assert!(
-            !text.contains("hst_") && !text.contains("hrt_"),
+            !text.contains("st_") && !text.contains("rt_"),
             "plaintext token under {k}"
         );
         let ttl: i64 = redis::cmd("PTTL")

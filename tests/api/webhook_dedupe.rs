@@ -147,7 +147,7 @@ async fn while_redis_is_down_deliveries_get_503_and_the_retry_is_stored_exactly_
         spawn_app_with(base_options().set("store.redis_url", format!("redis://127.0.0.1:{port}")))
             .await;
     let journey = uuid::Uuid::new_v4().to_string();
-    let first = snapshot_body(&new_event_id(), &journey, 1, "PROFILE_PENDING", "u-out");
+    let first = snapshot_body(&new_event_id(), &journey, 1, "PROFILE_REQUIRED", "u-out");
     assert_eq!(app.post_webhook(&first).await.status().as_u16(), 200);
 
     drop(redis);

@@ -29,7 +29,12 @@ async fn sandbox_journey_events_reach_the_ops_api_verified_in_order_and_mapped_t
     let statuses: Vec<&str> = feed.iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(
         statuses,
-        ["PROFILE_PENDING", "PROFILE_PENDING", "OFFERS_PENDING"]
+        [
+            "STARTED",
+            "PROFILE_REQUIRED",
+            "PROFILE_SUBMITTED",
+            "OFFERS_PENDING"
+        ]
     );
     let seqs: Vec<u64> = feed
         .iter()
@@ -46,7 +51,7 @@ async fn sandbox_journey_events_reach_the_ops_api_verified_in_order_and_mapped_t
     assert_eq!(view["status"], "OFFERS_PENDING");
     assert_eq!(
         view["snapshot"]["issuer"]["trigger"],
-        "journey.profile.submitted"
+        "journey.offer.updated"
     );
     let mine = app
         .ops_data(&format!("/v1/ops/users/{user}/journeys"))
@@ -69,7 +74,8 @@ async fn sandbox_duplicates_and_reordering_leave_one_copy_each_and_the_newest_sn
     )
     .await;
     let journey = borrower.create_journey().await;
-    // profile.updated is held back and delivered after profile.submitted.
+    // profile.updated is held back and delivered after profile.submitted; lender dispatch
+    // (OFFERS_PENDING) follows a second later.
     control_at(
         sandbox,
         "/__sandbox/faults",
@@ -85,7 +91,7 @@ async fn sandbox_duplicates_and_reordering_leave_one_copy_each_and_the_newest_sn
             .as_array()
             .cloned()
             .unwrap_or_default();
-        d["data"]["pending"] == 0 && list.iter().filter(|x| x["status"] == 200).count() == 4
+        d["data"]["pending"] == 0 && list.iter().filter(|x| x["status"] == 200).count() == 5
     })
     .await;
     assert!(settled, "sandbox did not deliver everything");
@@ -106,12 +112,13 @@ async fn sandbox_duplicates_and_reordering_leave_one_copy_each_and_the_newest_sn
     assert_eq!(
         got,
         [
-            ("PROFILE_PENDING", false),
-            ("OFFERS_PENDING", false),
-            ("PROFILE_PENDING", true)
+            ("STARTED", false),
+            ("PROFILE_SUBMITTED", false),
+            ("PROFILE_REQUIRED", true),
+            ("OFFERS_PENDING", false)
         ]
     );
     let view = app.ops_data(&format!("/v1/ops/journeys/{journey}")).await;
     assert_eq!(view["status"], "OFFERS_PENDING");
-    assert_eq!(view["events"].as_array().unwrap().len(), 3);
+    assert_eq!(view["events"].as_array().unwrap().len(), 4);
 }

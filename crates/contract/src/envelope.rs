@@ -1,9 +1,11 @@
-//! The upstream response envelope (CONTRACT §2.2/§2.3, Appendix A). The BFF answers in the same shape.
-//! Field names are spelled out: `requestID`, never `requestId`.
+//! The upstream response envelope. The BFF answers in the same shape. Field names are spelled
+//! out: `requestID`, never `requestId`.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-/// `{requestID, correlationID, timestamp, data, error}`. `data` is absent/null on errors.
+/// `{requestID, correlationID, timestamp, data, error}`. On an error `data` is `null`; on a
+/// success `error` is `null`. Both keys are always written.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Envelope<T> {
     #[serde(rename = "requestID")]
@@ -18,49 +20,60 @@ pub struct Envelope<T> {
     pub error: Option<ErrorBody>,
 }
 
-/// `{code, message, retryable, details}` inside an error envelope. `retryable` and `details` are
-/// optional when parsing (a proxy or an older version may omit them) and then left out again when
-/// written; [`ErrorBody::new`] always sets them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// `{code, message, retryable, details}` inside an error envelope. All four keys are written;
+/// `retryable` and `details` default when a peer (a proxy, an older version) leaves them out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ErrorBody {
     pub code: String,
+    /// Human-readable; never parse it.
     pub message: String,
-    /// Whether repeating the same request may succeed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retryable: Option<bool>,
-    /// An object (e.g. `field`), or JSON `null` when there is nothing to add.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
+    /// Repeating the same request (with the same `Idempotency-Key`) may succeed.
+    #[serde(default)]
+    pub retryable: bool,
+    /// Machine-readable facts, e.g. `field` (a dotted path) for `VALIDATION_FAILED`.
+    #[serde(default)]
+    pub details: Option<Map<String, Value>>,
 }
 
 impl ErrorBody {
-    /// Every field written: `retryable: false`, `details: null`.
+    /// A non-retryable error without details.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
         ErrorBody {
             code: code.to_owned(),
             message: message.into(),
-            retryable: Some(false),
-            details: Some(serde_json::Value::Null),
+            retryable: false,
+            details: None,
         }
     }
 
     pub fn retryable(mut self, retryable: bool) -> Self {
-        self.retryable = Some(retryable);
+        self.retryable = retryable;
         self
     }
 
-    pub fn details(mut self, details: serde_json::Map<String, serde_json::Value>) -> Self {
-        self.details = Some(serde_json::Value::Object(details));
+    pub fn details(mut self, details: Map<String, Value>) -> Self {
+        self.details = Some(details);
         self
+    }
+
+    /// `details.field`, when present.
+    pub fn field(&self) -> Option<&str> {
+        self.details.as_ref()?.get("field")?.as_str()
     }
 }
 
-/// ISO-8601 UTC with milliseconds and `Z` (U16).
+/// A fresh request id: `req_` followed by a 26-character ULID, like the vendor's example.
+pub fn new_request_id() -> String {
+    format!("req_{}", ulid::Ulid::new())
+}
+
+/// ISO-8601 UTC with milliseconds and `Z`, the vendor's envelope `timestamp` format (also used
+/// for every other instant the sandbox writes).
 pub fn now_timestamp() -> String {
     format_timestamp(chrono::Utc::now())
 }
 
-/// Format any instant the way the upstream does (U16).
+/// Format any instant the way the upstream does.
 pub fn format_timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -69,7 +82,7 @@ impl<T: Serialize> Envelope<T> {
     /// A success envelope with a fresh request id.
     pub fn ok(data: T, correlation_id: Option<String>) -> Self {
         Envelope {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: new_request_id(),
             correlation_id,
             timestamp: now_timestamp(),
             data: Some(data),
@@ -78,16 +91,16 @@ impl<T: Serialize> Envelope<T> {
     }
 }
 
-impl Envelope<serde_json::Value> {
-    /// An error envelope with a fresh request id and `data: null` (see [`ErrorBody::new`]).
+impl Envelope<Value> {
+    /// An error envelope with a fresh request id and `data: null`; not retryable, no details.
     pub fn err(code: &str, message: impl Into<String>, correlation_id: Option<String>) -> Self {
-        Self::with_error(ErrorBody::new(code, message), correlation_id)
+        Self::error(ErrorBody::new(code, message), correlation_id)
     }
 
-    /// An error envelope carrying `error` as given.
-    pub fn with_error(error: ErrorBody, correlation_id: Option<String>) -> Self {
+    /// An error envelope carrying `error` as given, with a fresh request id and `data: null`.
+    pub fn error(error: ErrorBody, correlation_id: Option<String>) -> Self {
         Envelope {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: new_request_id(),
             correlation_id,
             timestamp: now_timestamp(),
             data: None,
@@ -106,22 +119,24 @@ mod tests {
         let v = serde_json::to_value(&e).unwrap();
         assert!(v.get("requestID").is_some());
         assert_eq!(v["correlationID"], "c1");
-        assert!(v["data"].is_null());
+        assert!(v["data"].is_null() && v.get("data").is_some());
         assert_eq!(v["error"]["code"], "NOT_FOUND");
+        assert_eq!(v["error"]["retryable"], false);
+        assert!(v["error"]["details"].is_null() && v["error"].get("details").is_some());
         assert!(v.get("requestId").is_none());
     }
 
     #[test]
-    fn error_bodies_always_write_retryable_and_details() {
-        let v = serde_json::to_value(Envelope::err("X", "m", None)).unwrap();
-        assert_eq!(v["error"]["retryable"], false);
-        assert!(v["error"].get("details").is_some_and(|d| d.is_null()));
-        let mut field = serde_json::Map::new();
-        field.insert("field".into(), "profile.pan".into());
-        let body = ErrorBody::new("X", "m").retryable(true).details(field);
-        let v = serde_json::to_value(Envelope::with_error(body, None)).unwrap();
-        assert_eq!(v["error"]["retryable"], true);
+    fn error_details_and_retryable_are_written() {
+        let mut details = Map::new();
+        details.insert("field".into(), "profile.pan".into());
+        let body = ErrorBody::new("VALIDATION_FAILED", "bad")
+            .details(details)
+            .retryable(false);
+        assert_eq!(body.field(), Some("profile.pan"));
+        let v = serde_json::to_value(Envelope::error(body, None)).unwrap();
         assert_eq!(v["error"]["details"]["field"], "profile.pan");
+        assert!(v["correlationID"].is_null());
     }
 
     #[test]
@@ -132,9 +147,14 @@ mod tests {
         assert!(e.data.is_none());
         let error = e.error.unwrap();
         assert_eq!(error.code, "X");
-        assert_eq!((error.retryable, error.details.clone()), (None, None));
-        let v = serde_json::to_value(&error).unwrap();
-        assert!(v.get("retryable").is_none() && v.get("details").is_none());
+        assert!(!error.retryable && error.details.is_none());
+    }
+
+    #[test]
+    fn request_ids_are_req_and_a_ulid() {
+        let id = new_request_id();
+        assert!(id.starts_with("req_") && id.len() == 30, "{id}");
+        assert!(id[4..].parse::<ulid::Ulid>().is_ok());
     }
 
     #[test]

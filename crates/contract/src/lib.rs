@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod envelope;
+pub mod errors;
 pub mod headers;
 pub mod paths;
 pub mod signature;
@@ -13,4 +14,5 @@ pub mod timing;
 pub mod vocabulary;
 
 pub use envelope::{Envelope, ErrorBody};
+pub use errors::error_code;
 pub use vocabulary::*;

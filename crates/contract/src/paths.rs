@@ -1,13 +1,21 @@
 //! Path templates of the upstream. `{name}` marks a segment; [`fill`] substitutes them.
 //! Every path is built from [`HEADLESS_PREFIX`] or written out in full once, here.
+//!
+//! Vendor-documented: the prefix, `sessions`, `journeys`, `journeys/{journeyID}/state`, and the
+//! short forms `journeys/{journeyID}`, `profile`, `profile/submit`, `offers/{offerID}/steps`
+//! (expanded under the prefix). Every other path, and the journey-scoped aliases, is a sandbox
+//! choice for a documented capability; clients keep them configurable.
 
-/// Prefix of every borrower-scoped headless path.
+/// Prefix of every headless path.
 pub const HEADLESS_PREFIX: &str = "/api/v1/headless";
-/// Create or resume a borrower session (KEY). Documented.
+/// Create or resume a borrower session (`Bearer sk_*`).
 pub const SESSIONS: &str = "/api/v1/headless/sessions";
-/// Rotate a refresh token (KEY). [SANDBOX CHOICE] U1; the client's path is configurable.
+/// Rotate the borrower's tokens. Sandbox choice: the vendor's refresh endpoint is undocumented;
+/// the sandbox's takes `Bearer rt_*` and no body, and can be switched off (then it is 404).
 pub const SESSIONS_REFRESH: &str = "/api/v1/headless/sessions/refresh";
+/// List (GET) and create-or-resume (POST) journeys.
 pub const JOURNEYS: &str = "/api/v1/headless/journeys";
+/// Read one journey (the same body as its state).
 pub const JOURNEY: &str = "/api/v1/headless/journeys/{journeyID}";
 pub const JOURNEY_STATE: &str = "/api/v1/headless/journeys/{journeyID}/state";
 pub const PROFILE: &str = "/api/v1/headless/profile";
@@ -15,6 +23,8 @@ pub const PROFILE_SUBMIT: &str = "/api/v1/headless/profile/submit";
 pub const JOURNEY_PROFILE: &str = "/api/v1/headless/journeys/{journeyID}/profile";
 pub const JOURNEY_PROFILE_SUBMIT: &str = "/api/v1/headless/journeys/{journeyID}/profile/submit";
 pub const JOURNEY_OFFERS: &str = "/api/v1/headless/journeys/{journeyID}/offers";
+/// Read one offer card (clients reload it after `OFFER_LOCK_CONFLICT`).
+pub const OFFER: &str = "/api/v1/headless/offers/{offerID}";
 pub const OFFER_PROCEED: &str = "/api/v1/headless/offers/{offerID}/proceed";
 pub const OFFER_REJECT: &str = "/api/v1/headless/offers/{offerID}/reject";
 pub const OFFER_STEPS: &str = "/api/v1/headless/offers/{offerID}/steps";
@@ -22,7 +32,10 @@ pub const JOURNEY_OFFER_STEPS: &str =
     "/api/v1/headless/journeys/{journeyID}/offers/{offerID}/steps";
 pub const OFFER_STEP: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}";
 pub const OFFER_STEP_SUBMIT: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}/submit";
+/// The borrower is back from a redirect step's provider.
 pub const OFFER_STEP_COMPLETE: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}/complete";
+/// Ask the platform to re-check a step whose callback is overdue (`actionRequired: RECONCILE`).
+pub const OFFER_STEP_RECONCILE: &str = "/api/v1/headless/offers/{offerID}/steps/{stepID}/reconcile";
 pub const AA_SESSIONS: &str = "/api/v1/headless/journeys/{journeyID}/aa/sessions";
 pub const AA_SESSION: &str = "/api/v1/headless/aa/sessions/{aaSessionID}";
 pub const AA_SESSION_COMPLETE: &str = "/api/v1/headless/aa/sessions/{aaSessionID}/complete";

@@ -1,4 +1,4 @@
-//! The upstream's webhook signature scheme (CONTRACT §5.3), in one place for the sender (the
+//! The upstream's webhook signature scheme, in one place for the sender (the
 //! sandbox, our forwarder) and the receiver: lowercase hex HMAC-SHA256 over
 //! `timestamp + "." + raw body`.
 

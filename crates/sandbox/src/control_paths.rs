@@ -9,6 +9,8 @@ pub const TIMERS_SKIP: &str = "/__sandbox/timers/skip";
 pub const STEP_COMPLETE: &str = "/__sandbox/steps/{stepID}/complete";
 pub const FAULTS: &str = "/__sandbox/faults";
 pub const TOKENS_EXPIRE: &str = "/__sandbox/tokens/expire";
+/// `POST {"enabled": false}` makes the refresh route answer 404 as if absent (GET: the switch).
+pub const REFRESH_ENDPOINT: &str = "/__sandbox/refresh-endpoint";
 pub const WEBHOOK_SECRET: &str = "/__sandbox/applications/{applicationID}/webhook-secret";
 pub const WEBHOOKS_DELIVER_NOW: &str = "/__sandbox/webhooks/deliver-now";
 pub const LOAN_OVERDUE: &str = "/__sandbox/loans/{journeyID}/overdue";

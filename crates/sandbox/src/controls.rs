@@ -1,5 +1,6 @@
 //! Test controls under `/__sandbox/` (no auth, enveloped JSON): the request and delivery logs,
-//! timers, step completion, faults, token expiry, the webhook secret and "deliver now".
+//! timers, step completion, faults, token expiry, the refresh route switch, the webhook secret
+//! and "deliver now".
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
@@ -17,7 +18,8 @@ pub async fn requests(sb: web::Data<Sandbox>, ctx: Ctx, req: HttpRequest) -> Htt
             "limit" => match v.parse() {
                 Ok(n) => limit = Some(n),
                 Err(_) => {
-                    return ctx.respond(Err(SbError::validation(
+                    return ctx.respond(Err(SbError::invalid_field(
+                        "limit",
                         "limit must be a non-negative integer",
                     )))
                 }
@@ -76,9 +78,34 @@ pub async fn complete_step(
     sb: web::Data<Sandbox>,
     ctx: Ctx,
     path: web::Path<String>,
+    body: web::Bytes,
 ) -> HttpResponse {
-    let result = steps::force_complete(&mut sb.lock(), &path, &ctx.base_url);
+    let result = steps::force_complete(&mut sb.lock(), &path, &body, &ctx.base_url);
     ctx.respond(result)
+}
+
+/// `{"enabled": bool}` switches the refresh route on or off (off: it answers 404 as if absent).
+fn refresh_switch(sb: &Sandbox, body: &[u8]) -> SbResult {
+    let v: Value = parse_body(body)?;
+    let enabled = v
+        .get("enabled")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| SbError::invalid_field("enabled", "enabled must be true or false"))?;
+    sb.lock().refresh_enabled = enabled;
+    Ok(json!({ "enabled": enabled }))
+}
+
+pub async fn set_refresh_endpoint(
+    sb: web::Data<Sandbox>,
+    ctx: Ctx,
+    body: web::Bytes,
+) -> HttpResponse {
+    ctx.respond(refresh_switch(&sb, &body))
+}
+
+pub async fn get_refresh_endpoint(sb: web::Data<Sandbox>, ctx: Ctx) -> HttpResponse {
+    let enabled = sb.lock().refresh_enabled;
+    ctx.respond(Ok(json!({ "enabled": enabled })))
 }
 
 fn faults_view(sb: &Sandbox) -> Value {
@@ -110,7 +137,12 @@ fn expire(sb: &Sandbox, body: &[u8]) -> SbResult {
     let refresh = match v.get("refresh") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(SbError::validation("refresh must be true or false")),
+        Some(_) => {
+            return Err(SbError::invalid_field(
+                "refresh",
+                "refresh must be true or false",
+            ))
+        }
     };
     let (sessions, refreshes) = auth::expire_all(&mut sb.lock(), refresh);
     Ok(json!({ "expiredSessionTokens": sessions, "expiredRefreshTokens": refreshes }))

@@ -1,4 +1,4 @@
-//! The webhook delivery task (CONTRACT §5.3, U8, U10): takes due events from the outbox, signs
+//! The webhook delivery task: takes due events from the outbox, signs
 //! each attempt afresh (timestamp = Unix seconds; signature = lowercase hex HMAC-SHA256 over
 //! `timestamp + "." + body`), POSTs them, and retries with doubling back-off. The event id never
 //! changes between attempts. Events are sent one at a time, in queue order.
@@ -156,7 +156,7 @@ fn record(
     });
 }
 
-/// Test hook (U10 "deliver now"): every queued retry (and held event) is due now.
+/// Test hook ("deliver now"): every queued retry (and held event) is due now.
 pub fn deliver_now(sb: &Sandbox) -> usize {
     let mut st = sb.lock();
     let now = Instant::now();

@@ -1,6 +1,7 @@
-//! The edge middleware in front of every route: correlation ID echo (U17), caller
-//! classification, injected faults, idempotency (U6), the request log, and the guarantee that
-//! every error leaves as the JSON envelope (U20) — including framework 404/405/413 answers.
+//! The edge middleware in front of every route: correlation ID echo, caller classification, the
+//! switched-off refresh route, the `X-AL-API-Version` pin (checked and echoed), injected faults,
+//! idempotency, the request log, and the guarantee that every error leaves as the JSON envelope —
+//! including framework 404/405/413 answers.
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -49,6 +50,10 @@ pub async fn edge(
         caller: caller.clone(),
     });
     let pending_record = (!control).then(|| start_record(&sb, &req, &caller));
+    let version = (!control)
+        .then(|| api_version(&req))
+        .flatten()
+        .and_then(Result::ok);
 
     let response = if control {
         next.call(req).await?.map_into_boxed_body()
@@ -62,6 +67,12 @@ pub async fn edge(
         response
             .headers_mut()
             .insert(HeaderName::from_static("x-correlation-id"), v);
+    }
+    // Echoed so a client can see its pin arrived (the real API may not echo).
+    if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-al-api-version"), v);
     }
     if let Some(mut record) = pending_record {
         record.status = response.status().as_u16();
@@ -79,6 +90,20 @@ fn correlation_id(req: &ServiceRequest) -> String {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The `X-AL-API-Version` pin, if sent: `Ok` when it is a `YYYY-MM-DD` date. Every valid value
+/// behaves the same.
+fn api_version(req: &ServiceRequest) -> Option<Result<String, ()>> {
+    let raw = req.headers().get(headers::API_VERSION)?;
+    Some(
+        raw.to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|v| headers::is_api_version(v))
+            .map(str::to_owned)
+            .ok_or(()),
+    )
 }
 
 /// A request-log entry without its status; never includes `Authorization`.
@@ -120,7 +145,8 @@ fn early(req: ServiceRequest, e: &SbError, correlation_id: &str) -> Answer {
     Ok(req.into_response(e.to_response(correlation_id)))
 }
 
-/// Faults, then idempotency, then the handler.
+/// A switched-off refresh route, a malformed version pin, faults, then idempotency, then the
+/// handler.
 async fn guarded(
     sb: &web::Data<Sandbox>,
     mut req: ServiceRequest,
@@ -129,13 +155,28 @@ async fn guarded(
     correlation_id: &str,
 ) -> Answer {
     let path = req.path().to_owned();
+    if path == paths::SESSIONS_REFRESH && !sb.lock().refresh_enabled {
+        // Exactly what an unknown route answers: clients must treat the endpoint as absent.
+        let e = SbError::not_found(format!("no route for {} {path}", req.method()));
+        return early(req, &e, correlation_id);
+    }
+    if let Some(Err(())) = api_version(&req) {
+        let e = SbError::invalid_field(
+            headers::API_VERSION,
+            "X-AL-API-Version must be a date YYYY-MM-DD, e.g. 2026-03-05",
+        );
+        return early(req, &e, correlation_id);
+    }
     let latency = sb.lock().faults.latency_for(&path);
     if let Some(delay) = latency {
         tokio::time::sleep(delay).await;
     }
     let injected = sb.lock().faults.take_failure(&path);
     if let Some(status) = injected {
-        let e = SbError::for_status(status, format!("injected fault: HTTP {status}"));
+        let mut e = SbError::for_status(status, format!("injected fault: HTTP {status}"));
+        if status == 401 && key_route(&path) {
+            e.code = code::AUTH_INVALID_API_KEY;
+        }
         return early(req, &e, correlation_id);
     }
     let mutating = matches!(
@@ -143,7 +184,7 @@ async fn guarded(
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
     let headless = path.starts_with(&format!("{}/", paths::HEADLESS_PREFIX));
-    let scope = match caller.scope() {
+    let scope = match caller.scope(&path) {
         Some(s) if mutating && headless && req.match_pattern().is_some() => s,
         _ => return forward(req, next).await,
     };
@@ -159,14 +200,18 @@ async fn guarded(
             let e = SbError::new(
                 400,
                 code::IDEMPOTENCY_KEY_REQUIRED,
-                "mutating calls need an Idempotency-Key header",
-            );
+                "POST, PUT and PATCH calls need an Idempotency-Key header",
+            )
+            .detail("field", headers::IDEMPOTENCY_KEY);
             return early(req, &e, correlation_id);
         }
         return forward(req, next).await;
     };
     if key.len() > 255 {
-        let e = SbError::validation("Idempotency-Key must be at most 255 characters");
+        let e = SbError::invalid_field(
+            headers::IDEMPOTENCY_KEY,
+            "Idempotency-Key must be at most 255 characters",
+        );
         return early(req, &e, correlation_id);
     }
     let body = match read_body(&mut req).await {
@@ -210,6 +255,11 @@ async fn guarded(
             ))
         }
     }
+}
+
+/// Routes authorised by the platform API key: session bootstrap and webhook subscription.
+fn key_route(path: &str) -> bool {
+    path == paths::SESSIONS || path.starts_with("/api/tenants/")
 }
 
 /// Releases an in-flight idempotency claim if the request is abandoned mid-way.

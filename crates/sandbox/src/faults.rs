@@ -48,12 +48,18 @@ impl Faults {
     pub fn apply(&mut self, patch: FaultsPatch) -> SbResult<()> {
         if let Some(f) = &patch.fail_next {
             if !(400..=599).contains(&f.status) {
-                return Err(SbError::validation("failNext.status must be 400..=599"));
+                return Err(SbError::invalid_field(
+                    "failNext.status",
+                    "failNext.status must be 400..=599",
+                ));
             }
         }
         if let Some(v) = patch.latency_ms {
             if v > 60_000 {
-                return Err(SbError::validation("latencyMs must be at most 60000"));
+                return Err(SbError::invalid_field(
+                    "latencyMs",
+                    "latencyMs must be at most 60000",
+                ));
             }
             self.latency_ms = v;
         }

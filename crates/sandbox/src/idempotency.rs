@@ -1,4 +1,4 @@
-//! Idempotency records (U6). Scope = (credential, key). The fingerprint covers method, path, query
+//! Idempotency records. Scope = (credential, key). The fingerprint covers method, path, query
 //! and body, so the same key on another call is a conflict, not a silent replay. A record is
 //! "in flight" while the first request runs, so a concurrent duplicate cannot run twice.
 
@@ -81,10 +81,14 @@ pub fn begin(state: &mut State, scope: &str, key: &str, fp: &str) -> Decision {
             body: body.clone(),
         },
         Some(IdemRecord::InFlight { fingerprint, .. }) if fingerprint == fp => {
-            Decision::Refuse(SbError::conflict(
-                code::IDEMPOTENCY_KEY_CONFLICT,
-                "a request with this Idempotency-Key is still being processed",
-            ))
+            // The first request may still succeed: repeating this one later will replay it.
+            Decision::Refuse(
+                SbError::conflict(
+                    code::IDEMPOTENCY_KEY_CONFLICT,
+                    "a request with this Idempotency-Key is still being processed",
+                )
+                .retryable(true),
+            )
         }
         Some(_) => Decision::Refuse(SbError::conflict(
             code::IDEMPOTENCY_KEY_CONFLICT,
@@ -116,4 +120,43 @@ pub fn finish(
             at: Instant::now(),
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> State {
+        let notify = std::sync::Arc::new(tokio::sync::Notify::new());
+        State::new(&crate::SandboxConfig::default(), notify.clone(), notify)
+    }
+
+    #[test]
+    fn a_duplicate_of_a_running_request_is_a_retryable_conflict_and_another_body_is_not() {
+        let mut st = state();
+        assert!(matches!(begin(&mut st, "s", "k", "fp"), Decision::Proceed));
+        match begin(&mut st, "s", "k", "fp") {
+            Decision::Refuse(e) => {
+                assert_eq!(e.code, code::IDEMPOTENCY_KEY_CONFLICT);
+                assert!(e.retryable, "the first call may still succeed");
+            }
+            _ => panic!("a running duplicate must be refused"),
+        }
+        finish(
+            &mut st,
+            "s",
+            "k",
+            "fp",
+            200,
+            bytes::Bytes::from_static(b"{}"),
+        );
+        match begin(&mut st, "s", "k", "other") {
+            Decision::Refuse(e) => assert!(!e.retryable),
+            _ => panic!("another body must be refused"),
+        }
+        assert!(matches!(
+            begin(&mut st, "s", "k", "fp"),
+            Decision::Replay { status: 200, .. }
+        ));
+    }
 }

@@ -1,33 +1,81 @@
-//! Journeys (CONTRACT §3.2, §4.3, §6.2/§6.3, U14): create-or-resume, list, get, state, the
-//! ownership rule (404 unknown, 403 another borrower's) and the status/nextAction setter.
+//! Journeys: create-or-resume per journey type, list, read (the journey state), the ownership
+//! rule (404 unknown, 403 another borrower's) and the status setter.
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Map, Value};
 
+use crate::flow;
 use crate::reply::{body_object, optional_str, Ctx, SbError, SbResult};
 use crate::state::{new_id, Journey, State};
 use crate::webhooks::emit;
 use crate::Sandbox;
+use aarthik_contract::envelope::format_timestamp;
 use aarthik_contract::{journey_status as js, journey_type, next_action, webhook_trigger};
 
-/// A valid journey type (absent = PERSONAL_LOAN).
-pub fn parse_type(v: Option<&str>) -> SbResult<String> {
+/// A valid journey type (absent = PERSONAL_LOAN); `field` names it in the error.
+pub fn parse_type(v: Option<&str>, field: &str) -> SbResult<String> {
     match v {
         None => Ok(journey_type::PERSONAL_LOAN.to_owned()),
-        Some(t) if t == journey_type::PERSONAL_LOAN || t == journey_type::GOLD_LOAN => {
-            Ok(t.to_owned())
-        }
-        Some(t) => Err(SbError::validation(format!(
-            "journey type {t} is not supported; use PERSONAL_LOAN or GOLD_LOAN"
-        ))),
+        Some(t) if journey_type::ALL.contains(&t) => Ok(t.to_owned()),
+        Some(t) => Err(SbError::invalid_field(
+            field,
+            format!("journey type {t} is not supported; use PERSONAL_LOAN or GOLD_LOAN"),
+        )),
     }
 }
 
-/// The borrower's active journey, or a new one in PROFILE_PENDING (U14).
-pub fn create_or_resume(st: &mut State, borrower_id: &str, kind: &str, metadata: Value) -> String {
-    if let Some(j) = st.active_journey(borrower_id) {
-        return j.id.clone();
+/// `metadata`: a free-form object; a `returnURL` in it must be an http(s) URL, because redirect
+/// steps send the borrower back there.
+fn parse_metadata(v: &Value) -> SbResult<Map<String, Value>> {
+    let metadata = match v.get("metadata") {
+        None | Some(Value::Null) => return Ok(Map::new()),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Err(SbError::invalid_field(
+                "metadata",
+                "metadata must be an object",
+            ))
+        }
+    };
+    if let Some(url) = metadata.get("returnURL") {
+        let ok = url
+            .as_str()
+            .and_then(|u| url::Url::parse(u).ok())
+            .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !ok {
+            return Err(SbError::invalid_field(
+                "metadata.returnURL",
+                "metadata.returnURL must be an http or https URL",
+            ));
+        }
+    }
+    Ok(metadata)
+}
+
+/// The borrower's active journey of `kind`, or a new one in STARTED. A journey of another type
+/// never answers for this one. On resume the given `metadata` keys are merged into the
+/// journey's, so a new `returnURL` takes effect for the redirects still to come.
+pub fn create_or_resume(
+    st: &mut State,
+    borrower_id: &str,
+    kind: &str,
+    metadata: &Map<String, Value>,
+) -> String {
+    if let Some(id) = st
+        .active_journey(borrower_id, Some(kind))
+        .map(|j| j.id.clone())
+    {
+        if let (false, Some(j)) = (metadata.is_empty(), st.journeys.get_mut(&id)) {
+            if !j.metadata.is_object() {
+                j.metadata = Value::Object(Map::new());
+            }
+            if let Value::Object(stored) = &mut j.metadata {
+                stored.extend(metadata.clone());
+            }
+            j.updated_at = Utc::now();
+        }
+        return id;
     }
     let now = Utc::now();
     let id = new_id();
@@ -39,16 +87,17 @@ pub fn create_or_resume(st: &mut State, borrower_id: &str, kind: &str, metadata:
             id: id.clone(),
             borrower_id: borrower_id.to_owned(),
             journey_type: kind.to_owned(),
-            status: js::PROFILE_PENDING,
+            status: js::STARTED,
             next_action: Some(next_action::COMPLETE_PROFILE),
-            metadata,
+            metadata: Value::Object(metadata.clone()),
             offer_ids: Vec::new(),
             selected_offer_id: None,
-            pending_lenders: 0,
             messages: Vec::new(),
             submitted_profile: None,
-            offers_due: None,
+            dispatch_due: None,
+            submitted_at: None,
             disbursal_due: None,
+            disbursal_since: None,
             loan: None,
             last_sequence: 0,
             order,
@@ -91,41 +140,54 @@ pub fn set_status(j: &mut Journey, status: &'static str, next: Option<&'static s
     j.next_action = next;
 }
 
-/// `{journeyID, status, nextAction}` (session `activeJourney`, journey create).
+/// `{journeyID, status, nextAction}` (session `activeJourney`).
 pub fn summary(j: &Journey) -> Value {
     json!({ "journeyID": j.id, "status": j.status, "nextAction": j.next_action })
 }
 
-/// The journey resource (GET journey, GET state, list items).
-pub fn view(j: &Journey) -> Value {
+/// One item of the journey list.
+fn list_item(j: &Journey) -> Value {
+    json!({
+        "journeyID": j.id,
+        "type": j.journey_type,
+        "status": j.status,
+        "nextAction": j.next_action,
+        "createdAt": format_timestamp(j.created_at),
+        "updatedAt": format_timestamp(j.updated_at),
+    })
+}
+
+/// The journey state (GET journey, GET state, journey create, profile submit, proceed).
+pub fn view(st: &State, j: &Journey) -> Value {
     json!({
         "journeyID": j.id,
         "type": j.journey_type,
         "status": j.status,
         "nextAction": j.next_action,
         "selectedOfferID": j.selected_offer_id,
-        "diagnostics": { "pendingLenders": j.pending_lenders, "messages": j.messages },
+        "pendingOperations": flow::pending_operations(st, j),
+        "diagnostics": { "messages": j.messages },
         "metadata": j.metadata,
-        "createdAt": aarthik_contract::envelope::format_timestamp(j.created_at),
-        "updatedAt": aarthik_contract::envelope::format_timestamp(j.updated_at),
+        "createdAt": format_timestamp(j.created_at),
+        "updatedAt": format_timestamp(j.updated_at),
     })
+}
+
+/// [`view`] by id.
+pub fn view_by_id(st: &State, journey_id: &str) -> SbResult {
+    st.journeys
+        .get(journey_id)
+        .map(|j| view(st, j))
+        .ok_or_else(|| SbError::not_found(format!("journey {journey_id} not found")))
 }
 
 fn create(st: &mut State, ctx: &Ctx, body: &[u8]) -> SbResult {
     let borrower = ctx.caller.require_borrower()?.to_owned();
     let v = body_object(body)?;
-    let kind = parse_type(optional_str(&v, "type")?)?;
-    let metadata = match v.get("metadata") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(m @ Value::Object(_)) => m.clone(),
-        Some(_) => return Err(SbError::validation("metadata must be an object")),
-    };
-    let id = create_or_resume(st, &borrower, &kind, metadata);
-    let j = st
-        .journeys
-        .get(&id)
-        .ok_or_else(|| SbError::not_found("journey vanished"))?;
-    let mut out = view(j);
+    let kind = parse_type(optional_str(&v, "type")?, "type")?;
+    let metadata = parse_metadata(&v)?;
+    let id = create_or_resume(st, &borrower, &kind, &metadata);
+    let mut out = view_by_id(st, &id)?;
     out["borrowerID"] = json!(borrower);
     Ok(out)
 }
@@ -144,7 +206,7 @@ pub async fn list_handler(sb: web::Data<Sandbox>, ctx: Ctx) -> HttpResponse {
             .filter(|j| j.borrower_id == borrower)
             .collect();
         list.sort_by_key(|j| j.order);
-        json!({ "journeys": list.into_iter().map(view).collect::<Vec<_>>() })
+        json!({ "journeys": list.into_iter().map(list_item).collect::<Vec<_>>() })
     });
     ctx.respond(result)
 }
@@ -160,6 +222,6 @@ pub async fn get_handler(
         .caller
         .require_borrower()
         .and_then(|b| owned(&st, b, &path))
-        .map(view);
+        .map(|j| view(&st, j));
     ctx.respond(result)
 }

@@ -1,9 +1,11 @@
-//! The simulated lenders ([SANDBOX CHOICE]): who offers what to a submitted profile, and which
-//! post-disbursal actions each supports (U22). Deterministic, so tests can rely on them.
+//! The simulated lenders (all of this is sandbox choice): who offers what to a submitted
+//! profile, which steps each needs after selection, who asks for Account Aggregator consent
+//! before offering, and which post-disbursal actions each supports. Deterministic, so tests can
+//! rely on them.
 
 use serde_json::{Map, Value};
 
-use aarthik_contract::post_disbursal as pd;
+use aarthik_contract::{employment_type, post_disbursal as pd, step_type};
 
 pub struct Lender {
     pub id: &'static str,
@@ -18,6 +20,25 @@ pub struct Lender {
     /// `Some(reason)`: this lender declines everyone.
     pub declines: Option<&'static str>,
     pub actions: &'static [&'static str],
+    /// Step types that are `NOT_REQUIRED` from the start for this lender.
+    pub not_required: &'static [&'static str],
+    /// KYC is a form (`SUBMIT_FORM`) instead of a redirect.
+    pub kyc_by_form: bool,
+    /// Self-employed borrowers give Account Aggregator consent before this lender offers.
+    pub aa_before_offer_for_self_employed: bool,
+}
+
+impl Lender {
+    /// Whether this lender holds its offer back for Account Aggregator consent.
+    pub fn gates_on_aa(&self, profile: &Map<String, Value>) -> bool {
+        let employment = profile
+            .get("workProfile")
+            .and_then(|w| w.get("employmentType"))
+            .and_then(Value::as_str);
+        self.aa_before_offer_for_self_employed
+            && self.declines.is_none()
+            && employment == Some(employment_type::SELF_EMPLOYED)
+    }
 }
 
 /// Smallest principal any lender offers.
@@ -26,7 +47,8 @@ pub const MIN_PRINCIPAL: u64 = 10_000;
 /// Rupees lent per gram of gold jewellery (75 % of 6 000).
 const GOLD_VALUE_PER_GRAM: f64 = 4_500.0;
 
-/// A PAN starting with this makes every lender decline (→ `NO_OFFERS`). [SANDBOX CHOICE]
+/// A PAN starting with this makes every lender decline (every card `NO_OFFER_AVAILABLE`, the
+/// journey `REJECTED`).
 pub const NO_OFFER_PAN_PREFIX: &str = "ZZZZZ";
 
 pub static LENDERS: [Lender; 4] = [
@@ -45,6 +67,9 @@ pub static LENDERS: [Lender; 4] = [
             pd::MISSED_EMI_PAYMENT,
             pd::STATUS_REFRESH,
         ],
+        not_required: &[],
+        kyc_by_form: false,
+        aa_before_offer_for_self_employed: false,
     },
     Lender {
         id: "bharat-credit-bank",
@@ -56,6 +81,9 @@ pub static LENDERS: [Lender; 4] = [
         fee_bps: 150,
         declines: None,
         actions: &[pd::FORECLOSURE, pd::STATUS_REFRESH],
+        not_required: &[step_type::AA_CONSENT],
+        kyc_by_form: false,
+        aa_before_offer_for_self_employed: true,
     },
     Lender {
         id: "chandra-microcredit",
@@ -71,6 +99,9 @@ pub static LENDERS: [Lender; 4] = [
             pd::MISSED_EMI_PAYMENT,
             pd::STATUS_REFRESH,
         ],
+        not_required: &[step_type::AA_CONSENT, step_type::E_MANDATE],
+        kyc_by_form: true,
+        aa_before_offer_for_self_employed: false,
     },
     Lender {
         id: "dhruv-capital",
@@ -82,6 +113,9 @@ pub static LENDERS: [Lender; 4] = [
         fee_bps: 100,
         declines: Some("does not lend to this profile (credit policy)"),
         actions: &[pd::STATUS_REFRESH],
+        not_required: &[],
+        kyc_by_form: false,
+        aa_before_offer_for_self_employed: false,
     },
 ];
 

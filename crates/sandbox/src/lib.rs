@@ -4,9 +4,11 @@
 //!
 //! Layout: `state` holds the whole model behind one `Mutex`; handlers in `sessions`, `journeys`,
 //! `profile`, `offers`, `steps`, `aa`, `loan`, `webhooks` change it and emit `journey.snapshot`
-//! events into an outbox; `delivery` (a background task) signs and sends them; `timers` (another
-//! task) fires offer dispatch and disbursal; `edge` is the middleware for correlation IDs, the
-//! request log, faults and idempotency; `controls` and `pages` are the `/__sandbox` test surface.
+//! events into an outbox; `flow` moves journey statuses forward; `delivery` (a background task)
+//! signs and sends the events; `timers` (another task) fires lender dispatch and answers, AA URL
+//! preparation and disbursal; `edge` is the middleware for correlation IDs, the API version pin,
+//! the request log, faults and idempotency; `controls` and `pages` are the `/__sandbox` test
+//! surface.
 
 #![forbid(unsafe_code)]
 
@@ -17,10 +19,12 @@ mod controls;
 mod delivery;
 mod edge;
 mod faults;
+mod flow;
 mod idempotency;
 mod journeys;
 mod lenders;
 mod loan;
+mod offer_view;
 mod offers;
 mod pages;
 mod profile;
@@ -32,6 +36,8 @@ mod step_view;
 mod steps;
 mod timers;
 mod validate;
+#[cfg(test)]
+mod validate_tests;
 mod webhooks;
 
 use std::net::TcpListener;
@@ -72,17 +78,27 @@ pub struct SandboxConfig {
     /// When set, the application is subscribed to this URL from the start.
     pub webhook_url: Option<String>,
     pub webhook_secret: SecretString,
+    /// From a valid profile submit (`PROFILE_SUBMITTED`) to lender dispatch (`OFFERS_PENDING`).
+    pub dispatch_start_delay_ms: u64,
     /// Delay before simulated lenders answer (and before disbursal happens).
     pub offer_delay_ms: u64,
+    /// From an Account Aggregator session's creation (`REQUIRED`) to its URL (`REDIRECT_READY`).
+    pub aa_prepare_delay_ms: u64,
+    /// How long a redirect step waits for the borrower's return before it shows `RECONCILE`.
+    pub reconcile_after_ms: u64,
+    /// Failed attempts before a step ends `FAILURE` and the journey `REJECTED`.
+    pub max_step_attempts: u32,
+    /// `false`: the refresh route answers 404 as if absent (switchable at run time too).
+    pub refresh_endpoint_enabled: bool,
     pub session_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
     pub tenant_id: String,
     pub application_id: String,
-    /// Attempts per webhook event before giving up (U10).
+    /// Attempts per webhook event before giving up.
     pub webhook_max_attempts: u32,
-    /// First retry delay; doubled per attempt (U10).
+    /// First retry delay; doubled per attempt.
     pub webhook_first_retry_ms: u64,
-    /// `true`: mutating headless calls without `Idempotency-Key` are refused (U6).
+    /// `true`: mutating headless calls without `Idempotency-Key` are refused.
     pub idempotency_strict: bool,
 }
 
@@ -94,7 +110,12 @@ impl Default for SandboxConfig {
             api_key: SecretString::from(dev::API_KEY.to_owned()),
             webhook_url: None,
             webhook_secret: SecretString::from(dev::WEBHOOK_SECRET.to_owned()),
+            dispatch_start_delay_ms: timing::DISPATCH_START_DELAY_MS,
             offer_delay_ms: timing::OFFER_DISPATCH_DELAY_MS,
+            aa_prepare_delay_ms: timing::AA_PREPARE_DELAY_MS,
+            reconcile_after_ms: timing::RECONCILE_AFTER_MS,
+            max_step_attempts: timing::MAX_STEP_ATTEMPTS,
+            refresh_endpoint_enabled: true,
             session_ttl_secs: timing::SESSION_TOKEN_TTL_SECS,
             refresh_ttl_secs: timing::REFRESH_TOKEN_TTL_SECS,
             tenant_id: DEFAULT_TENANT_ID.into(),

@@ -1,6 +1,6 @@
-//! Disbursal and post-disbursal servicing (CONTRACT §3.7, U22): the loan view, foreclosure
-//! (→ CLOSED), pre-part payment, missed-EMI payment and status refresh — each available only when
-//! the journey's lender supports it (409 ACTION_NOT_SUPPORTED otherwise).
+//! Disbursal and post-disbursal servicing: the loan view, foreclosure (→ CLOSED), pre-part
+//! payment, missed-EMI payment and status refresh — each available only when the journey's
+//! lender supports it (409 ACTION_NOT_SUPPORTED otherwise).
 
 use actix_web::{web, HttpResponse};
 use chrono::{Months, Utc};
@@ -15,16 +15,17 @@ use crate::webhooks::emit;
 use crate::Sandbox;
 use aarthik_contract::envelope::format_timestamp;
 use aarthik_contract::{
-    error_code as code, journey_status as js, loan_status, next_action, post_disbursal as pd, step,
-    webhook_trigger,
+    error_code as code, journey_status as js, loan_status, next_action, post_disbursal as pd,
+    step_status, step_type, webhook_trigger,
 };
 
-/// DISBURSAL_PENDING → DISBURSED: the loan starts. No-op in any other status.
+/// LENDER_PROCESSING → DISBURSED: the DISBURSAL step succeeds and the loan starts. No-op in any
+/// other status.
 pub fn disburse(st: &mut State, journey_id: &str) -> bool {
     let Some(j) = st.journeys.get(journey_id) else {
         return false;
     };
-    if j.status != js::DISBURSAL_PENDING {
+    if j.status != js::LENDER_PROCESSING {
         return false;
     }
     let Some(offer) = j
@@ -37,13 +38,18 @@ pub fn disburse(st: &mut State, journey_id: &str) -> bool {
     let (principal, emi, step_ids) = (offer.principal, offer.emi, offer.step_ids.clone());
     let now = Utc::now();
     for id in step_ids {
-        if let Some(s) = st.steps.get_mut(&id).filter(|s| s.kind == step::DISBURSAL) {
-            s.status = step::COMPLETED;
+        if let Some(s) = st
+            .steps
+            .get_mut(&id)
+            .filter(|s| s.kind == step_type::DISBURSAL)
+        {
+            s.status = step_status::SUCCESS;
             s.completed_at = Some(now);
         }
     }
     if let Some(j) = st.journeys.get_mut(journey_id) {
         j.disbursal_due = None;
+        j.disbursal_since = None;
         j.loan = Some(Loan {
             loan_id: new_id(),
             principal,
@@ -165,15 +171,21 @@ fn action(st: &mut State, ctx: &Ctx, journey_id: &str, name: &str, body: &[u8]) 
         }
         n if n == pd::PRE_PART_PAYMENT => {
             let amount = match v.get("amount") {
-                None | Some(Value::Null) => return Err(SbError::validation("amount is required")),
+                None | Some(Value::Null) => {
+                    return Err(SbError::invalid_field("amount", "amount is required"))
+                }
                 Some(a) => positive_int(a).filter(|_| a.is_number()).ok_or_else(|| {
-                    SbError::validation("amount must be a positive whole number of rupees")
+                    SbError::invalid_field(
+                        "amount",
+                        "amount must be a positive whole number of rupees",
+                    )
                 })?,
             };
             if amount > outstanding {
-                return Err(SbError::validation(format!(
-                    "amount must not exceed the outstanding principal ({outstanding})"
-                )));
+                return Err(SbError::invalid_field(
+                    "amount",
+                    format!("amount must not exceed the outstanding principal ({outstanding})"),
+                ));
             }
             pay(st, journey_id, pd::PRE_PART_PAYMENT, amount, amount);
         }

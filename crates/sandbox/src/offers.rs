@@ -1,5 +1,8 @@
-//! Offers (CONTRACT §3.4, §6.4, U18): lender dispatch after the offer delay, the offer list, and
-//! proceed (locks every other offer of the journey) / reject.
+//! Offer cards: lender dispatch (one `OFFER_AWAITED` card per lender), each lender's answer
+//! (`OFFER_RECEIVED` or `NO_OFFER_AVAILABLE`), the card list and detail, proceed (locks the
+//! other cards) and reject. How the journey status follows the cards is `flow::settle_offers`.
+
+use std::time::{Duration as StdDuration, Instant};
 
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, Utc};
@@ -7,92 +10,112 @@ use serde_json::{json, Value};
 
 use crate::journeys::{self, set_status};
 use crate::lenders::{self, LENDERS};
-use crate::reply::{body_object, Ctx, SbError, SbResult};
-use crate::state::{new_id, Offer, State};
-use crate::steps;
+use crate::offer_view::{owned, view, view_by_id};
+use crate::reply::{body_object, optional_str, Ctx, SbError, SbResult};
+use crate::state::{new_id, Diagnostic, Offer, State};
 use crate::webhooks::emit;
-use crate::Sandbox;
-use aarthik_contract::envelope::format_timestamp;
+use crate::{aa, flow, steps, Sandbox};
 use aarthik_contract::{
-    error_code as code, journey_status as js, next_action, offer_status as os, webhook_trigger,
+    diagnostic_code as dc, error_code as code, journey_status as js, next_action,
+    offer_status as os, webhook_trigger,
 };
 
-/// How long an offer stays valid ([SANDBOX CHOICE]).
+/// How long an offer stays valid (sandbox choice).
 const OFFER_VALIDITY_DAYS: i64 = 3;
 
-/// The simulated lenders answer: OFFERS_AVAILABLE or NO_OFFERS. No-op unless OFFERS_PENDING.
-pub fn dispatch(st: &mut State, journey_id: &str) -> bool {
+/// `PROFILE_SUBMITTED` → `OFFERS_PENDING`: ask every lender. A lender that wants Account
+/// Aggregator consent first gets an AA session and no answer time. No-op in any other status.
+pub fn start_dispatch(st: &mut State, journey_id: &str) -> bool {
     let Some(j) = st.journeys.get_mut(journey_id) else {
         return false;
     };
-    if j.status != js::OFFERS_PENDING {
+    j.dispatch_due = None;
+    if j.status != js::PROFILE_SUBMITTED {
         return false;
     }
+    set_status(j, js::OFFERS_PENDING, None);
     let profile = j.submitted_profile.clone().unwrap_or_default();
-    let expires_at = Utc::now() + Duration::days(OFFER_VALIDITY_DAYS);
-    let mut offers = Vec::new();
-    j.messages.clear();
+    let now = Utc::now();
+    let due = Instant::now() + StdDuration::from_millis(st.settings.offer_delay_ms);
+    let mut ids = Vec::new();
     for lender in &LENDERS {
-        match lenders::evaluate(lender, &profile) {
-            Ok(principal) => offers.push(Offer {
-                id: new_id(),
+        let id = new_id();
+        let gated = lender.gates_on_aa(&profile);
+        st.offers.insert(
+            id.clone(),
+            Offer {
+                id: id.clone(),
                 journey_id: journey_id.to_owned(),
                 lender,
-                status: os::OFFER_RECEIVED,
+                status: os::OFFER_AWAITED,
                 locked: false,
-                principal,
-                processing_fee: principal * lender.fee_bps / 10_000,
-                emi: lenders::emi(principal, lender.annual_rate_percent, lender.tenure_months),
-                expires_at,
+                rejected: false,
+                principal: 0,
+                processing_fee: 0,
+                emi: 0,
+                expires_at: now,
+                answer_due: (!gated).then_some(due),
+                since: now,
+                aa_session_id: None,
                 step_ids: Vec::new(),
-            }),
-            Err(reason) => j
-                .messages
-                .push(format!("{} declined: {reason}", lender.name)),
+            },
+        );
+        if gated {
+            aa::ensure_session(st, journey_id, &id);
         }
+        ids.push(id);
     }
-    j.pending_lenders = 0;
-    j.offers_due = None;
-    j.offer_ids = offers.iter().map(|o| o.id.clone()).collect();
-    if offers.is_empty() {
-        set_status(j, js::NO_OFFERS, None);
-    } else {
-        set_status(j, js::OFFERS_AVAILABLE, Some(next_action::VIEW_OFFERS));
+    if let Some(j) = st.journeys.get_mut(journey_id) {
+        j.offer_ids = ids;
     }
-    for offer in offers {
-        st.offers.insert(offer.id.clone(), offer);
-    }
+    flow::settle_offers(st, journey_id);
+    st.wake_timers.notify_one();
     emit(st, journey_id, webhook_trigger::OFFER_UPDATED);
     true
 }
 
-pub fn view(o: &Offer) -> Value {
-    json!({
-        "offerID": o.id,
-        "journeyID": o.journey_id,
-        "lenderID": o.lender.id,
-        "lenderName": o.lender.name,
-        "status": o.status,
-        "principal": o.principal,
-        "currency": "INR",
-        "annualInterestRatePercent": o.lender.annual_rate_percent,
-        "tenureMonths": o.lender.tenure_months,
-        "processingFee": o.processing_fee,
-        "emi": o.emi,
-        "locked": o.locked,
-        "expiresAt": format_timestamp(o.expires_at),
-        "postDisbursalActions": o.lender.actions,
-    })
-}
-
-/// The offer if it exists (404) and its journey belongs to `borrower` (403).
-pub fn owned<'a>(st: &'a State, borrower: &str, offer_id: &str) -> SbResult<&'a Offer> {
-    let o = st
-        .offers
-        .get(offer_id)
-        .ok_or_else(|| SbError::not_found(format!("offer {offer_id} not found")))?;
-    journeys::owned(st, borrower, &o.journey_id)?;
-    Ok(o)
+/// The lender of an awaited card answers. No-op unless the card is still awaited.
+pub fn answer(st: &mut State, offer_id: &str) -> bool {
+    let Some(o) = st.offers.get_mut(offer_id) else {
+        return false;
+    };
+    o.answer_due = None;
+    if o.status != os::OFFER_AWAITED {
+        return false;
+    }
+    let journey_id = o.journey_id.clone();
+    let profile = st
+        .journeys
+        .get(&journey_id)
+        .and_then(|j| j.submitted_profile.clone())
+        .unwrap_or_default();
+    let Some(o) = st.offers.get_mut(offer_id) else {
+        return false;
+    };
+    let lender = o.lender;
+    let declined = match lenders::evaluate(lender, &profile) {
+        Ok(principal) => {
+            o.status = os::OFFER_RECEIVED;
+            o.principal = principal;
+            o.processing_fee = principal * lender.fee_bps / 10_000;
+            o.emi = lenders::emi(principal, lender.annual_rate_percent, lender.tenure_months);
+            o.expires_at = Utc::now() + Duration::days(OFFER_VALIDITY_DAYS);
+            None
+        }
+        Err(reason) => {
+            o.status = os::NO_OFFER_AVAILABLE;
+            Some(reason)
+        }
+    };
+    if let (Some(reason), Some(j)) = (declined, st.journeys.get_mut(&journey_id)) {
+        j.messages.push(Diagnostic {
+            code: dc::LENDER_DECLINED,
+            message: format!("{} declined: {reason}", lender.name),
+        });
+    }
+    flow::settle_offers(st, &journey_id);
+    emit(st, &journey_id, webhook_trigger::OFFER_UPDATED);
+    true
 }
 
 fn list(st: &State, ctx: &Ctx, journey_id: &str) -> SbResult {
@@ -102,9 +125,31 @@ fn list(st: &State, ctx: &Ctx, journey_id: &str) -> SbResult {
         .offer_ids
         .iter()
         .filter_map(|id| st.offers.get(id))
-        .map(view)
+        .map(|o| view(st, o))
         .collect();
     Ok(json!({ "journeyID": j.id, "status": j.status, "offers": offers }))
+}
+
+fn get(st: &State, ctx: &Ctx, offer_id: &str) -> SbResult {
+    let borrower = ctx.caller.require_borrower()?;
+    Ok(view(st, owned(st, borrower, offer_id)?))
+}
+
+/// Proceed answers the journey state, plus the offer.
+fn proceed_view(st: &State, journey_id: &str, offer_id: &str) -> SbResult {
+    let mut out = journeys::view_by_id(st, journey_id)?;
+    out["offerID"] = json!(offer_id);
+    out["offer"] = view_by_id(st, offer_id)?;
+    Ok(out)
+}
+
+fn lock_conflict(offer_id: &str, selected: &str) -> SbError {
+    SbError::conflict(
+        code::OFFER_LOCK_CONFLICT,
+        "another offer of this journey has already been proceeded",
+    )
+    .detail("offerID", offer_id)
+    .detail("selectedOfferID", selected)
 }
 
 fn proceed(st: &mut State, ctx: &Ctx, offer_id: &str, body: &[u8]) -> SbResult {
@@ -113,20 +158,22 @@ fn proceed(st: &mut State, ctx: &Ctx, offer_id: &str, body: &[u8]) -> SbResult {
     let offer = owned(st, &borrower, offer_id)?;
     let journey_id = offer.journey_id.clone();
     let j = journeys::owned(st, &borrower, &journey_id)?;
-    if j.selected_offer_id.as_deref() == Some(offer_id) {
-        return Ok(proceed_view(st, &journey_id, offer_id)); // already proceeded: same answer
-    }
-    if offer.locked {
-        return Err(SbError::conflict(
-            code::OFFER_LOCKED,
-            "another offer has already been proceeded for this journey",
-        ));
+    match j.selected_offer_id.as_deref() {
+        // Already proceeded: the same answer again.
+        Some(selected) if selected == offer_id => return proceed_view(st, &journey_id, offer_id),
+        Some(selected) => return Err(lock_conflict(offer_id, selected)),
+        None => {}
     }
     if j.status != js::OFFERS_AVAILABLE {
         return Err(SbError::invalid_state(format!(
             "cannot proceed: the journey is {}",
             j.status
         )));
+    }
+    if offer.rejected {
+        return Err(SbError::invalid_state(
+            "cannot proceed: the offer was rejected",
+        ));
     }
     if offer.status != os::OFFER_RECEIVED {
         return Err(SbError::invalid_state(format!(
@@ -146,84 +193,68 @@ fn proceed(st: &mut State, ctx: &Ctx, offer_id: &str, body: &[u8]) -> SbResult {
     for id in others {
         if let Some(o) = st.offers.get_mut(&id) {
             o.locked = true;
-            if o.status == os::OFFER_RECEIVED {
-                o.status = os::LOCKED;
-            }
         }
-    }
-    if let Some(o) = st.offers.get_mut(offer_id) {
-        o.status = os::SELECTED;
     }
     steps::create_for_offer(st, &journey_id, offer_id);
     if let Some(j) = st.journeys.get_mut(&journey_id) {
         j.selected_offer_id = Some(offer_id.to_owned());
         set_status(j, js::OFFER_SELECTED, Some(next_action::COMPLETE_STEP));
     }
+    flow::advance_steps(st, &journey_id);
     emit(st, &journey_id, webhook_trigger::OFFER_UPDATED);
-    Ok(proceed_view(st, &journey_id, offer_id))
+    proceed_view(st, &journey_id, offer_id)
 }
 
-fn proceed_view(st: &State, journey_id: &str, offer_id: &str) -> Value {
-    let j = st.journeys.get(journey_id);
-    json!({
-        "journeyID": journey_id,
-        "offerID": offer_id,
-        "status": j.map(|j| j.status),
-        "nextAction": j.and_then(|j| j.next_action),
-        "offer": st.offers.get(offer_id).map(view),
-    })
-}
-
+/// Reject answers the card.
 fn reject(st: &mut State, ctx: &Ctx, offer_id: &str, body: &[u8]) -> SbResult {
     let borrower = ctx.caller.require_borrower()?.to_owned();
-    body_object(body)?;
+    let v = body_object(body)?;
+    optional_str(&v, "reason")?;
     let offer = owned(st, &borrower, offer_id)?;
     let journey_id = offer.journey_id.clone();
-    if offer.locked {
-        return Err(SbError::conflict(
-            code::OFFER_LOCKED,
-            "this offer is locked: another offer was proceeded",
-        ));
+    let j = journeys::owned(st, &borrower, &journey_id)?;
+    match j.selected_offer_id.as_deref() {
+        Some(selected) if selected == offer_id => {
+            return Err(SbError::invalid_state(
+                "cannot reject: this offer was proceeded",
+            ))
+        }
+        Some(selected) => return Err(lock_conflict(offer_id, selected)),
+        None => {}
     }
-    if offer.status != os::OFFER_RECEIVED {
+    if offer.rejected {
+        return view_by_id(st, offer_id);
+    }
+    if j.status != js::OFFERS_PENDING && j.status != js::OFFERS_AVAILABLE {
         return Err(SbError::invalid_state(format!(
-            "cannot reject: the offer is {}",
-            offer.status
+            "cannot reject: the journey is {}",
+            j.status
         )));
     }
     if let Some(o) = st.offers.get_mut(offer_id) {
-        o.status = os::REJECTED;
+        o.rejected = true;
     }
-    let all_rejected = st
-        .journeys
-        .get(&journey_id)
-        .map(|j| {
-            j.offer_ids
-                .iter()
-                .all(|id| st.offers.get(id).is_some_and(|o| o.status == os::REJECTED))
-        })
-        .unwrap_or(false);
-    if let (true, Some(j)) = (all_rejected, st.journeys.get_mut(&journey_id)) {
-        set_status(j, js::REJECTED, None);
-        j.messages.push("the borrower rejected every offer".into());
-    }
+    flow::settle_offers(st, &journey_id);
     emit(st, &journey_id, webhook_trigger::OFFER_UPDATED);
-    Ok(proceed_view(st, &journey_id, offer_id))
+    view_by_id(st, offer_id)
 }
 
-pub async fn list_handler(
-    sb: web::Data<Sandbox>,
-    ctx: Ctx,
-    path: web::Path<String>,
-) -> HttpResponse {
+type IdPath = web::Path<String>;
+
+pub async fn list_handler(sb: web::Data<Sandbox>, ctx: Ctx, path: IdPath) -> HttpResponse {
     let result = list(&sb.lock(), &ctx, &path);
+    ctx.respond(result)
+}
+
+pub async fn get_handler(sb: web::Data<Sandbox>, ctx: Ctx, path: IdPath) -> HttpResponse {
+    let result = get(&sb.lock(), &ctx, &path);
     ctx.respond(result)
 }
 
 pub async fn proceed_handler(
     sb: web::Data<Sandbox>,
     ctx: Ctx,
-    path: web::Path<String>,
+    path: IdPath,
     body: web::Bytes,
 ) -> HttpResponse {
     let result = proceed(&mut sb.lock(), &ctx, &path, &body);
@@ -233,7 +264,7 @@ pub async fn proceed_handler(
 pub async fn reject_handler(
     sb: web::Data<Sandbox>,
     ctx: Ctx,
-    path: web::Path<String>,
+    path: IdPath,
     body: web::Bytes,
 ) -> HttpResponse {
     let result = reject(&mut sb.lock(), &ctx, &path, &body);

@@ -1,5 +1,6 @@
-//! The sandbox's stand-ins for the lender / AA / e-sign pages a redirect step points at (U19).
-//! Opening a page (GET) *is* the borrower finishing there: the step (or AA consent) completes.
+//! The sandbox's stand-ins for the lender / AA / e-sign pages a redirect step points at.
+//! Opening a page (GET) *is* the borrower finishing there: the step (or AA session) is
+//! `IN_PROGRESS` until the app reports the return (`…/complete`) or reconciles.
 //! Answers are small HTML pages; failures keep their HTTP status.
 
 use actix_web::{web, HttpResponse};
@@ -61,7 +62,7 @@ fn return_url(st: &super::state::State, journey_id: &str) -> Option<String> {
 
 pub async fn step_page(sb: web::Data<Sandbox>, path: web::Path<String>) -> HttpResponse {
     let mut st = sb.lock();
-    match steps::complete_redirect(&mut st, &path) {
+    match steps::opened(&mut st, &path) {
         Ok(kind) => {
             let journey = st
                 .steps
@@ -71,8 +72,8 @@ pub async fn step_page(sb: web::Data<Sandbox>, path: web::Path<String>) -> HttpR
             let back = return_url(&st, &journey);
             page(
                 actix_web::http::StatusCode::OK,
-                "Sandbox step completed",
-                &format!("The {kind} step is complete. You can return to the app."),
+                "Sandbox step done",
+                &format!("The {kind} step is done at the provider. You can return to the app."),
                 back.as_deref(),
             )
         }
@@ -82,7 +83,7 @@ pub async fn step_page(sb: web::Data<Sandbox>, path: web::Path<String>) -> HttpR
 
 pub async fn aa_page(sb: web::Data<Sandbox>, path: web::Path<String>) -> HttpResponse {
     let mut st = sb.lock();
-    match aa::consent_given(&mut st, &path) {
+    match aa::opened(&mut st, &path) {
         Ok(()) => {
             let journey = st
                 .aa_sessions
@@ -93,7 +94,7 @@ pub async fn aa_page(sb: web::Data<Sandbox>, path: web::Path<String>) -> HttpRes
             page(
                 actix_web::http::StatusCode::OK,
                 "Sandbox consent given",
-                "Account Aggregator consent was approved. You can return to the app.",
+                "Account Aggregator consent was given. You can return to the app.",
                 back.as_deref(),
             )
         }

@@ -1,40 +1,51 @@
-//! The sandbox's HTTP edge types: `SbError` (status + U7 code + message), the `Ctx` extractor
-//! (correlation ID, caller, own base URL) and the envelope responses every handler returns.
+//! The sandbox's HTTP edge types: `SbError` (status, code, message, `retryable`, `details`), the
+//! `Ctx` extractor (correlation ID, caller, own base URL) and the envelope responses every handler
+//! returns.
 
 use std::future::{ready, Ready};
 
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::auth::Caller;
-use aarthik_contract::envelope::Envelope;
+use aarthik_contract::envelope::{Envelope, ErrorBody};
+use aarthik_contract::errors::retryable_status;
 use aarthik_contract::{error_code as code, headers};
 
-/// An upstream error answer: HTTP status, U7 code, human message.
+/// An upstream error answer. The envelope always carries all four `error` keys; `details` is
+/// always an object (empty when there is nothing to add).
 #[derive(Debug, Clone)]
 pub struct SbError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    pub retryable: bool,
+    pub details: Map<String, Value>,
 }
 
 pub type SbResult<T = Value> = Result<T, SbError>;
 
 impl SbError {
+    /// `retryable` follows the status (429 and 5xx); see [`SbError::retryable`] for exceptions.
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         SbError {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            status,
             code,
             message: message.into(),
+            retryable: retryable_status(status.as_u16()),
+            details: Map::new(),
         }
     }
+    /// 400 `VALIDATION_FAILED` about the request as a whole (no single field to blame).
     pub fn validation(message: impl Into<String>) -> Self {
-        Self::new(400, code::VALIDATION_ERROR, message)
+        Self::new(400, code::VALIDATION_FAILED, message)
     }
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(401, code::UNAUTHORIZED, message)
+    /// 400 `VALIDATION_FAILED` with `details.field` (a dotted path, or a header name).
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(message).detail("field", field)
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, code::FORBIDDEN, message)
@@ -48,12 +59,22 @@ impl SbError {
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)
     }
+    /// Add one `details` entry.
+    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
 
-    /// The U7 code that goes with a bare HTTP status (fault injection, framework errors).
+    /// The code that goes with a bare HTTP status (fault injection, framework errors). A 401 is
+    /// about the session token; the edge swaps in `AUTH_INVALID_API_KEY` on key-only routes.
     pub fn for_status(status: u16, message: impl Into<String>) -> Self {
         let c = match status {
-            400 | 413 => code::VALIDATION_ERROR,
-            401 => code::UNAUTHORIZED,
+            400 | 413 => code::VALIDATION_FAILED,
+            401 => code::AUTH_INVALID_SESSION,
             403 => code::FORBIDDEN,
             404 => code::NOT_FOUND,
             405 => code::METHOD_NOT_ALLOWED,
@@ -70,11 +91,10 @@ impl SbError {
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             builder.insert_header((headers::RETRY_AFTER, "1"));
         }
-        builder.json(Envelope::err(
-            self.code,
-            self.message.clone(),
-            Some(correlation_id.to_owned()),
-        ))
+        let body = ErrorBody::new(self.code, self.message.clone())
+            .retryable(self.retryable)
+            .details(self.details.clone());
+        builder.json(Envelope::error(body, Some(correlation_id.to_owned())))
     }
 }
 
@@ -124,7 +144,7 @@ impl Ctx {
         }
     }
 
-    /// 200 with a flat (un-enveloped) body, as the documented webhook subscription API (U21).
+    /// 200 with a flat (un-enveloped) body, as the documented webhook subscription API.
     pub fn respond_flat(&self, result: SbResult) -> HttpResponse {
         match result {
             Ok(body) => HttpResponse::Ok().json(body),
@@ -163,10 +183,14 @@ pub async fn method_not_allowed(ctx: Ctx, req: HttpRequest) -> HttpResponse {
 pub fn required_str<'a>(obj: &'a Value, field: &str) -> SbResult<&'a str> {
     match obj.get(field) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.as_str()),
-        Some(Value::String(_)) | None | Some(Value::Null) => {
-            Err(SbError::validation(format!("{field} is required")))
-        }
-        Some(_) => Err(SbError::validation(format!("{field} must be a string"))),
+        Some(Value::String(_)) | None | Some(Value::Null) => Err(SbError::invalid_field(
+            field,
+            format!("{field} is required"),
+        )),
+        Some(_) => Err(SbError::invalid_field(
+            field,
+            format!("{field} must be a string"),
+        )),
     }
 }
 
@@ -175,7 +199,10 @@ pub fn optional_str<'a>(obj: &'a Value, field: &str) -> SbResult<Option<&'a str>
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(SbError::validation(format!("{field} must be a string"))),
+        Some(_) => Err(SbError::invalid_field(
+            field,
+            format!("{field} must be a string"),
+        )),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The route table: every path from `upstream::contract` bound to its handler. A known path with
+//! The route table: every path from `aarthik_contract::paths` bound to its handler. A known path with
 //! the wrong method answers an enveloped 405.
 
 use actix_web::{web, Resource};
@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(res(p::JOURNEY_PROFILE_SUBMIT).route(web::post().to(profile::submit_scoped)))
         .service(res(p::JOURNEY_OFFERS).route(web::get().to(offers::list_handler)))
+        .service(res(p::OFFER).route(web::get().to(offers::get_handler)))
         .service(res(p::OFFER_PROCEED).route(web::post().to(offers::proceed_handler)))
         .service(res(p::OFFER_REJECT).route(web::post().to(offers::reject_handler)))
         .service(res(p::OFFER_STEPS).route(web::get().to(steps::list_handler)))
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(res(p::OFFER_STEP).route(web::get().to(steps::get_handler)))
         .service(res(p::OFFER_STEP_SUBMIT).route(web::post().to(steps::submit_handler)))
         .service(res(p::OFFER_STEP_COMPLETE).route(web::post().to(steps::complete_handler)))
+        .service(res(p::OFFER_STEP_RECONCILE).route(web::post().to(steps::reconcile_handler)))
         .service(res(p::AA_SESSIONS).route(web::post().to(aa::create_handler)))
         .service(res(p::AA_SESSION).route(web::get().to(aa::get_handler)))
         .service(res(p::AA_SESSION_COMPLETE).route(web::post().to(aa::complete_handler)))
@@ -73,6 +75,11 @@ fn controls(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(controls::clear_faults)),
     )
     .service(res(c::TOKENS_EXPIRE).route(web::post().to(controls::tokens_expire)))
+    .service(
+        res(c::REFRESH_ENDPOINT)
+            .route(web::get().to(controls::get_refresh_endpoint))
+            .route(web::post().to(controls::set_refresh_endpoint)),
+    )
     .service(res(c::WEBHOOK_SECRET).route(web::get().to(controls::webhook_secret)))
     .service(res(c::WEBHOOKS_DELIVER_NOW).route(web::post().to(controls::deliver_now)))
     .service(res(c::LOAN_OVERDUE).route(web::post().to(controls::loan_overdue)))

@@ -23,7 +23,11 @@ pub const LOG_CAP: usize = 10_000;
 pub struct Settings {
     pub tenant_id: String,
     pub application_id: String,
+    pub dispatch_start_delay_ms: u64,
     pub offer_delay_ms: u64,
+    pub aa_prepare_delay_ms: u64,
+    pub reconcile_after_ms: u64,
+    pub max_step_attempts: u32,
     pub session_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
     pub webhook_max_attempts: u32,
@@ -32,7 +36,8 @@ pub struct Settings {
 
 pub struct Borrower {
     pub external_id: String,
-    /// Sections `profile`, `workProfile`, `address`, `journey`, `goldLoan` (CONTRACT §3.3).
+    /// Sections `profile`, `workProfile`, `address`, `journey`, `goldLoan`,
+    /// `bankingInformation`, plus whatever unknown keys the partner sent.
     pub profile: Map<String, Value>,
 }
 
@@ -46,6 +51,13 @@ pub struct TokenRecord {
     pub used: bool,
 }
 
+/// One `diagnostics.messages` entry of a journey or step.
+#[derive(Clone, serde::Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub message: String,
+}
+
 pub struct Journey {
     pub id: String,
     pub borrower_id: String,
@@ -53,14 +65,19 @@ pub struct Journey {
     pub status: &'static str,
     pub next_action: Option<&'static str>,
     pub metadata: Value,
+    /// Offer cards, in lender order (created at dispatch start).
     pub offer_ids: Vec<String>,
     pub selected_offer_id: Option<String>,
-    pub pending_lenders: u32,
-    pub messages: Vec<String>,
+    pub messages: Vec<Diagnostic>,
     /// Profile as submitted (offers are computed from it).
     pub submitted_profile: Option<Map<String, Value>>,
-    pub offers_due: Option<Instant>,
+    /// `PROFILE_SUBMITTED` → `OFFERS_PENDING`.
+    pub dispatch_due: Option<Instant>,
+    /// When the profile was submitted (`pendingOperations[].since` before dispatch).
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// `LENDER_PROCESSING` → `DISBURSED`.
     pub disbursal_due: Option<Instant>,
+    pub disbursal_since: Option<DateTime<Utc>>,
     pub loan: Option<Loan>,
     pub last_sequence: u64,
     pub order: u64,
@@ -74,16 +91,24 @@ impl Journey {
     }
 }
 
+/// One lender's card in a journey. Terms are meaningful only once `OFFER_RECEIVED`.
 pub struct Offer {
     pub id: String,
     pub journey_id: String,
     pub lender: &'static Lender,
     pub status: &'static str,
     pub locked: bool,
+    pub rejected: bool,
     pub principal: u64,
     pub processing_fee: u64,
     pub emi: u64,
     pub expires_at: DateTime<Utc>,
+    /// When the lender answers (`None` while an Account Aggregator consent holds it back).
+    pub answer_due: Option<Instant>,
+    /// When the lender was asked.
+    pub since: DateTime<Utc>,
+    /// The Account Aggregator session that gates this card or its AA step, if any.
+    pub aa_session_id: Option<String>,
     pub step_ids: Vec<String>,
 }
 
@@ -93,6 +118,11 @@ pub struct Step {
     pub journey_id: String,
     pub kind: &'static str,
     pub status: &'static str,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    pub messages: Vec<Diagnostic>,
+    /// When the borrower finished at the provider and the callback became due (redirect steps).
+    pub awaiting_since: Option<(Instant, DateTime<Utc>)>,
     pub completed_at: Option<DateTime<Utc>>,
     /// A non-sensitive summary of what was submitted (e.g. masked account number).
     pub summary: Option<Value>,
@@ -101,9 +131,12 @@ pub struct Step {
 pub struct AaSession {
     pub id: String,
     pub journey_id: String,
-    pub status: &'static str,
+    /// The card whose offer (before selection) or AA step (after selection) needs the consent.
+    pub offer_id: String,
+    pub state: &'static str,
+    /// `REQUIRED` → `REDIRECT_READY` at this instant.
+    pub ready_due: Option<Instant>,
     pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
 }
 
 pub struct Loan {
@@ -188,6 +221,8 @@ pub struct State {
     pub held: Vec<OutboxItem>,
     pub faults: Faults,
     pub subscription: Subscription,
+    /// `false`: the refresh route answers 404 as if it did not exist.
+    pub refresh_enabled: bool,
     pub next_order: u64,
     /// Wakes the delivery task (an event entered the outbox).
     pub wake_delivery: Arc<Notify>,
@@ -206,7 +241,11 @@ impl State {
             settings: Settings {
                 tenant_id: config.tenant_id.clone(),
                 application_id: config.application_id.clone(),
+                dispatch_start_delay_ms: config.dispatch_start_delay_ms,
                 offer_delay_ms: config.offer_delay_ms,
+                aa_prepare_delay_ms: config.aa_prepare_delay_ms,
+                reconcile_after_ms: config.reconcile_after_ms,
+                max_step_attempts: config.max_step_attempts.max(1),
                 session_ttl_secs: config.session_ttl_secs,
                 refresh_ttl_secs: config.refresh_ttl_secs,
                 webhook_max_attempts: config.webhook_max_attempts.max(1),
@@ -232,17 +271,19 @@ impl State {
                 enabled: url.is_some(),
                 url,
             },
+            refresh_enabled: config.refresh_endpoint_enabled,
             next_order: 1,
             wake_delivery,
             wake_timers,
         }
     }
 
-    /// The borrower's newest journey that is not terminal.
-    pub fn active_journey(&self, borrower_id: &str) -> Option<&Journey> {
+    /// The borrower's newest journey that is not terminal, of `kind` when given.
+    pub fn active_journey(&self, borrower_id: &str, kind: Option<&str>) -> Option<&Journey> {
         self.journeys
             .values()
             .filter(|j| j.borrower_id == borrower_id && !j.is_terminal())
+            .filter(|j| kind.is_none_or(|k| j.journey_type == k))
             .max_by_key(|j| j.order)
     }
 
@@ -261,7 +302,7 @@ impl State {
     }
 }
 
-/// A fresh UUID v4 as a string (U15).
+/// A fresh UUID v4 as a string (borrower, journey, offer, step and AA session ids).
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

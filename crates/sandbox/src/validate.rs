@@ -1,10 +1,12 @@
-//! Profile validation (CONTRACT §3.3): field formats on every write, completeness on submit.
-//! A failure names the field and the rule, and changes nothing.
+//! Profile validation: field formats on every write (profile upsert and session prefill),
+//! completeness on submit. A failure is 400 `VALIDATION_FAILED` whose `details.field` is the
+//! dotted path (`profile.pan`), and changes nothing. Keys the sandbox does not know are stored
+//! as sent, unvalidated.
 
 use serde_json::{Map, Value};
 
 use crate::reply::{SbError, SbResult};
-use aarthik_contract::journey_type;
+use aarthik_contract::{employment_type, gender, journey_type, profile_section as ps};
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -19,6 +21,8 @@ enum Kind {
     PositiveInt,
     PositiveNumber,
     Bool,
+    AccountNumber,
+    Ifsc,
     OneOf(&'static [&'static str]),
 }
 
@@ -28,16 +32,12 @@ const FIELDS: &[(&str, &str, Kind)] = &[
     ("profile", "pan", Kind::Pan),
     ("profile", "panName", Kind::PanName),
     ("profile", "dob", Kind::Date),
-    (
-        "profile",
-        "gender",
-        Kind::OneOf(&["male", "female", "transgender"]),
-    ),
+    ("profile", "gender", Kind::OneOf(gender::ALL)),
     ("profile", "personalemail", Kind::Email),
     (
         "workProfile",
         "employmentType",
-        Kind::OneOf(&["salaried", "selfEmployed"]),
+        Kind::OneOf(employment_type::ALL),
     ),
     ("workProfile", "officialemail", Kind::OfficialEmail),
     ("workProfile", "income", Kind::PositiveInt),
@@ -68,9 +68,13 @@ const FIELDS: &[(&str, &str, Kind)] = &[
         Kind::OneOf(&["24K", "22K", "21K", "18K", "14K", "9K"]),
     ),
     ("goldLoan", "endUse", Kind::Text),
+    ("bankingInformation", "accountNumber", Kind::AccountNumber),
+    ("bankingInformation", "ifsc", Kind::Ifsc),
+    ("bankingInformation", "accountHolderName", Kind::Text),
 ];
 
-pub const SECTIONS: &[&str] = &["profile", "workProfile", "address", "journey", "goldLoan"];
+/// The sections the sandbox knows (each is an object of fields).
+pub const SECTIONS: &[&str] = ps::ALL;
 
 const WEBMAIL: &[&str] = &[
     "gmail.com",
@@ -81,41 +85,45 @@ const WEBMAIL: &[&str] = &[
     "icloud.com",
 ];
 
-/// Validate a `PUT /profile` body; returns the normalised sections (null = clear the field).
+/// Validate a profile upsert body; returns the normalised patch (null = clear the field).
+/// `journeyID` is the call's target journey, not profile data, and is left out.
 pub fn profile_patch(body: &Value) -> SbResult<Map<String, Value>> {
     let obj = body
         .as_object()
         .ok_or_else(|| SbError::validation("the profile must be a JSON object"))?;
     let mut out = Map::new();
-    for (section, fields) in obj {
-        if !SECTIONS.contains(&section.as_str()) {
-            return Err(SbError::validation(format!(
-                "unknown profile section {section}; expected one of {}",
-                SECTIONS.join(", ")
-            )));
+    for (key, value) in obj {
+        if key == "journeyID" {
+            continue;
         }
-        let fields = fields
-            .as_object()
-            .ok_or_else(|| SbError::validation(format!("{section} must be an object")))?;
-        out.insert(
-            section.clone(),
-            Value::Object(section_patch(section, fields)?),
-        );
+        out.insert(key.clone(), section_value(key, value)?);
     }
     Ok(out)
 }
 
-/// Validate the flat `profile` prefill of a session create (`contactNumber`, `pan`, ...).
-pub fn session_prefill(profile: &Value) -> SbResult<Map<String, Value>> {
-    let fields = profile
-        .as_object()
-        .ok_or_else(|| SbError::validation("profile must be an object"))?;
+/// The prefill of a session create: the known profile sections present in its body.
+pub fn prefill(body: &Value) -> SbResult<Map<String, Value>> {
     let mut out = Map::new();
-    out.insert(
-        "profile".into(),
-        Value::Object(section_patch("profile", fields)?),
-    );
+    for section in SECTIONS {
+        match body.get(*section) {
+            None | Some(Value::Null) => {}
+            Some(value) => {
+                out.insert((*section).to_owned(), section_value(section, value)?);
+            }
+        }
+    }
     Ok(out)
+}
+
+/// A known section must be an object of valid fields; anything else is stored as sent.
+fn section_value(key: &str, value: &Value) -> SbResult<Value> {
+    if !SECTIONS.contains(&key) {
+        return Ok(value.clone());
+    }
+    let fields = value
+        .as_object()
+        .ok_or_else(|| SbError::invalid_field(key, format!("{key} must be an object")))?;
+    Ok(Value::Object(section_patch(key, fields)?))
 }
 
 fn section_patch(section: &str, fields: &Map<String, Value>) -> SbResult<Map<String, Value>> {
@@ -124,13 +132,14 @@ fn section_patch(section: &str, fields: &Map<String, Value>) -> SbResult<Map<Str
         let kind = FIELDS
             .iter()
             .find(|(s, f, _)| *s == section && *f == name)
-            .map(|(_, _, k)| *k)
-            .ok_or_else(|| SbError::validation(format!("{section}.{name} is not a known field")))?;
-        let normalised = if value.is_null() {
-            Value::Null
-        } else {
-            check(kind, value)
-                .map_err(|rule| SbError::validation(format!("{section}.{name} {rule}")))?
+            .map(|(_, _, k)| *k);
+        let normalised = match kind {
+            _ if value.is_null() => Value::Null,
+            None => value.clone(),
+            Some(kind) => check(kind, value).map_err(|rule| {
+                let field = format!("{section}.{name}");
+                SbError::invalid_field(&field, format!("{field} {rule}"))
+            })?,
         };
         out.insert(name.clone(), normalised);
     }
@@ -224,6 +233,18 @@ fn check(kind: Kind, v: &Value) -> Result<Value, String> {
                 .map(Value::from)
                 .ok_or_else(|| "must be a positive number".into())
         }
+        Kind::AccountNumber => {
+            let s = text()?;
+            let ok = (9..=18).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+            ok.then(|| Value::from(s))
+                .ok_or_else(|| "must be 9 to 18 digits".into())
+        }
+        Kind::Ifsc => {
+            let s = text()?;
+            ifsc_ok(s)
+                .then(|| Value::from(s))
+                .ok_or_else(|| "must be an IFSC like HDFC0001234".into())
+        }
         Kind::Bool => v
             .as_bool()
             .map(Value::from)
@@ -250,6 +271,17 @@ pub fn positive_int(v: &Value) -> Option<u64> {
     n.filter(|n| *n > 0)
 }
 
+/// Four capital letters, a zero, six capital letters or digits.
+pub fn ifsc_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 11
+        && b[..4].iter().all(u8::is_ascii_uppercase)
+        && b[4] == b'0'
+        && b[5..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 fn email_ok(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -262,25 +294,34 @@ fn email_ok(s: &str) -> bool {
         && !domain.contains('@')
 }
 
-/// Merge a validated patch into the stored profile (null clears a field).
+/// Merge a validated patch into the stored profile: objects merge field by field, anything else
+/// replaces; null clears.
 pub fn merge(stored: &mut Map<String, Value>, patch: Map<String, Value>) {
-    for (section, fields) in patch {
-        let target = stored
-            .entry(section)
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let (Some(target), Value::Object(fields)) = (target.as_object_mut(), fields) {
-            for (name, value) in fields {
-                if value.is_null() {
-                    target.remove(&name);
-                } else {
-                    target.insert(name, value);
+    for (key, value) in patch {
+        match value {
+            Value::Null => {
+                stored.remove(&key);
+            }
+            Value::Object(fields) => {
+                let entry = stored
+                    .entry(key)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !entry.is_object() {
+                    *entry = Value::Object(Map::new());
                 }
+                if let Value::Object(target) = entry {
+                    merge(target, fields);
+                }
+            }
+            value => {
+                stored.insert(key, value);
             }
         }
     }
 }
 
-/// Fields a submit still needs, as `section.field`.
+/// Fields a submit still needs, as `section.field`, `profile.contactNumber` first (sandbox
+/// choice: more than the contact number, so that lenders have something to decide on).
 pub fn missing_for_submit(profile: &Map<String, Value>, journey_type_value: &str) -> Vec<String> {
     let has = |section: &str, field: &str| {
         profile
@@ -315,74 +356,4 @@ pub fn missing_for_submit(profile: &Map<String, Value>, journey_type_value: &str
         missing.push("journey.bureauConsent".into());
     }
     missing
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn field(section: &str, name: &str, value: Value) -> SbResult<Map<String, Value>> {
-        profile_patch(&json!({ section: { name: value } }))
-    }
-
-    #[test]
-    fn pan_must_be_five_letters_four_digits_one_letter() {
-        assert!(field("profile", "pan", json!("ABCDE1234F")).is_ok());
-        for bad in [
-            "ABCDE1234",
-            "abcde1234f",
-            "ABCD11234F",
-            "ABCDE12345",
-            "ABCDE1234FF",
-        ] {
-            assert!(field("profile", "pan", json!(bad)).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn mobile_numbers_are_indian_ten_digit_numbers() {
-        for good in ["9123456780", "+919123456780", "6000000000"] {
-            assert!(
-                field("profile", "contactNumber", json!(good)).is_ok(),
-                "{good}"
-            );
-        }
-        for bad in ["5123456789", "912345678", "+449123456780", "91234567801"] {
-            assert!(
-                field("profile", "contactNumber", json!(bad)).is_err(),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn income_accepts_whole_numbers_and_digit_strings_only() {
-        let ok = field("workProfile", "income", json!("42000")).unwrap();
-        assert_eq!(ok["workProfile"]["income"], 42000);
-        for bad in [
-            json!(0),
-            json!(-1),
-            json!(10.5),
-            json!("42,000"),
-            json!(true),
-        ] {
-            assert!(
-                field("workProfile", "income", bad.clone()).is_err(),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn submit_requires_bureau_consent_to_be_true() {
-        let mut stored = Map::new();
-        merge(
-            &mut stored,
-            profile_patch(&json!({ "journey": { "bureauConsent": false } })).unwrap(),
-        );
-        let missing = missing_for_submit(&stored, journey_type::PERSONAL_LOAN);
-        assert!(missing.contains(&"journey.bureauConsent".to_owned()));
-        assert!(missing.contains(&"profile.pan".to_owned()));
-    }
 }

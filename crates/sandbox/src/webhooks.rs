@@ -1,5 +1,5 @@
-//! `journey.snapshot` events (CONTRACT §5.4/§6.6) and the subscription API (§3.8, flat bodies,
-//! U21). Every journey change calls [`emit`], which stamps a strictly increasing per-journey
+//! `journey.snapshot` events and the webhook subscription API (flat bodies, as documented).
+//! Every journey change calls [`emit`], which stamps a strictly increasing per-journey
 //! `sequence`, builds the body once, applies the webhook faults and puts it in the outbox.
 
 use std::time::Instant;
@@ -145,11 +145,13 @@ pub async fn subscribe(
     let mut st = sb.lock();
     let result = check_scope(&st, &ctx, &path.0, &path.1).and_then(|()| {
         let v: Value = parse_body(&body)?;
-        let url = optional_str(&v, "url")?.ok_or_else(|| SbError::validation("url is required"))?;
+        let url = optional_str(&v, "url")?
+            .ok_or_else(|| SbError::invalid_field("url", "url is required"))?;
         let parsed = url::Url::parse(url)
-            .map_err(|e| SbError::validation(format!("url is not a valid URI: {e}")))?;
+            .map_err(|e| SbError::invalid_field("url", format!("url is not a valid URI: {e}")))?;
         if !matches!(parsed.scheme(), "https" | "http") {
-            return Err(SbError::validation(
+            return Err(SbError::invalid_field(
+                "url",
                 "url must be an https (or, in the sandbox, http) URI",
             ));
         }

@@ -1,125 +1,9 @@
-//! Bad input is answered with the documented error envelope and changes nothing.
+//! Bad input is answered with the documented error envelope and changes nothing; ownership;
+//! the version pin, correlation and idempotency headers.
 
 use serde_json::json;
 
 use crate::helpers::*;
-
-#[tokio::test]
-async fn an_invalid_pan_is_a_validation_error_and_the_profile_is_unchanged() {
-    let sb = spawn().await;
-    let s = sb.session("pan-1").await;
-    let jid = sb
-        .post(&s.token, "/api/v1/headless/journeys", json!({}))
-        .await
-        .data()["journeyID"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        sb.put(&s.token, "/api/v1/headless/profile", good_profile())
-            .await
-            .status,
-        200
-    );
-
-    for (pan, why) in [
-        ("ABCDE1234", "too short"),
-        ("abcde1234f", "lower case"),
-        ("ABCD11234F", "digit in the letters"),
-        ("ABCDE12345", "digit at the end"),
-    ] {
-        let r = sb
-            .put(
-                &s.token,
-                "/api/v1/headless/profile",
-                json!({ "profile": { "pan": pan, "panName": "Someone Else" } }),
-            )
-            .await;
-        assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"), "{why}");
-        assert!(
-            r.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("profile.pan"),
-            "{}",
-            r.body
-        );
-        assert!(r.body["data"].is_null());
-    }
-    let profile = sb.get(&s.token, "/api/v1/headless/profile").await;
-    assert_eq!(profile.data()["profile"]["pan"], "PQRSX6789K");
-    assert_eq!(
-        profile.data()["profile"]["panName"],
-        "Asha Verma",
-        "no partial update"
-    );
-    assert_eq!(sb.state(&s.token, &jid).await["status"], "PROFILE_PENDING");
-}
-
-#[tokio::test]
-async fn other_profile_rules_are_enforced() {
-    let sb = spawn().await;
-    let s = sb.session("rules-1").await;
-    sb.post(&s.token, "/api/v1/headless/journeys", json!({}))
-        .await;
-    let cases = [
-        json!({ "profile": { "contactNumber": "12345" } }),
-        json!({ "profile": { "contactNumber": "5123456789" } }),
-        json!({ "profile": { "personalemail": "no-at-sign" } }),
-        json!({ "workProfile": { "income": -10 } }),
-        json!({ "workProfile": { "income": "50,000" } }),
-        json!({ "workProfile": { "officialemail": "me@gmail.com" } }),
-        json!({ "journey": { "bureauConsent": "yes" } }),
-        json!({ "profile": { "panName": "One Two Three Four" } }),
-        json!({ "address": { "pincode": "0110" } }),
-        json!({ "unknownSection": {} }),
-        json!({ "profile": { "nickname": "x" } }),
-    ];
-    for body in cases {
-        let r = sb
-            .put(&s.token, "/api/v1/headless/profile", body.clone())
-            .await;
-        assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"), "{body}");
-    }
-    let ok = sb.put(&s.token, "/api/v1/headless/profile", json!({ "profile": { "contactNumber": "+919123456780" }, "workProfile": { "income": "42000" } })).await;
-    assert_eq!(ok.status, 200, "{}", ok.body);
-    assert_eq!(ok.data()["workProfile"]["income"], 42000);
-}
-
-#[tokio::test]
-async fn submitting_without_bureau_consent_is_refused_and_the_journey_stays_put() {
-    let sb = spawn().await;
-    let s = sb.session("consent-1").await;
-    let jid = sb
-        .post(&s.token, "/api/v1/headless/journeys", json!({}))
-        .await
-        .data()["journeyID"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut profile = good_profile();
-    profile["journey"]["bureauConsent"] = json!(false);
-    sb.put(&s.token, "/api/v1/headless/profile", profile).await;
-    let r = sb
-        .post(&s.token, "/api/v1/headless/profile/submit", json!({}))
-        .await;
-    assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"));
-    assert!(r.body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("journey.bureauConsent"));
-    assert_eq!(sb.state(&s.token, &jid).await["status"], "PROFILE_PENDING");
-}
-
-#[tokio::test]
-async fn submit_without_any_journey_is_no_active_journey() {
-    let sb = spawn().await;
-    let s = sb.session("nojourney-1").await;
-    let r = sb
-        .post(&s.token, "/api/v1/headless/profile/submit", json!({}))
-        .await;
-    assert_eq!((r.status, r.code()), (409, "NO_ACTIVE_JOURNEY"));
-}
 
 #[tokio::test]
 async fn an_unknown_offer_is_not_found() {
@@ -211,7 +95,7 @@ async fn unknown_routes_bad_json_and_wrong_methods_are_enveloped() {
         .unwrap();
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(body["error"]["code"], "VALIDATION_FAILED");
     assert_eq!(
         sb.get(&s.token, "/api/v1/headless/journeys").await.data()["journeys"],
         json!([])
@@ -248,7 +132,7 @@ async fn the_correlation_id_is_echoed_or_generated() {
     assert_eq!(resp.headers()["x-correlation-id"], "corr-123");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["correlationID"], "corr-123");
-    assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+    assert_eq!(body["error"]["code"], "AUTH_INVALID_SESSION");
 
     let r = sb
         .call("GET", "/api/v1/headless/journeys", Auth::None, None, None)
@@ -264,8 +148,82 @@ async fn a_journey_body_that_is_not_an_object_is_a_validation_error_and_creates_
     let s = sb.session("journey-body-1").await;
     for body in [json!([]), json!(5), json!("PERSONAL_LOAN")] {
         let r = sb.post(&s.token, "/api/v1/headless/journeys", body).await;
-        assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"));
+        assert_eq!((r.status, r.code()), (400, "VALIDATION_FAILED"));
     }
     let list = sb.get(&s.token, "/api/v1/headless/journeys").await;
     assert_eq!(list.data()["journeys"], json!([]));
+}
+
+#[tokio::test]
+async fn the_api_version_pin_is_echoed_and_a_malformed_one_is_refused() {
+    let sb = spawn().await;
+    let s = sb.session("version-1").await;
+    let r = sb
+        .call_with(
+            "GET",
+            "/api/v1/headless/journeys",
+            Auth::Bearer(&s.token),
+            None,
+            None,
+            &[("X-AL-API-Version", "2026-03-05")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["x-al-api-version"], "2026-03-05");
+    let plain = sb.get(&s.token, "/api/v1/headless/journeys").await;
+    assert!(
+        plain.headers.get("x-al-api-version").is_none(),
+        "no pin, no echo"
+    );
+    for bad in ["latest", "2026-3-5", "2026-02-30"] {
+        let r = sb
+            .call_with(
+                "POST",
+                "/api/v1/headless/journeys",
+                Auth::Bearer(&s.token),
+                Some("version-key"),
+                Some(json!({})),
+                &[("X-AL-API-Version", bad)],
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (400, "VALIDATION_FAILED"), "{bad}");
+        assert_eq!(r.field(), "X-AL-API-Version");
+        assert!(r.headers.get("x-al-api-version").is_none());
+    }
+    assert_eq!(
+        sb.get(&s.token, "/api/v1/headless/journeys").await.data()["journeys"],
+        json!([]),
+        "refused calls did nothing"
+    );
+}
+
+#[tokio::test]
+async fn idempotency_key_is_required_on_patch_too_and_correlation_id_is_optional() {
+    let sb = spawn().await;
+    let s = sb.session("patch-1").await;
+    let r = sb
+        .call(
+            "PATCH",
+            "/api/v1/headless/profile",
+            Auth::Bearer(&s.token),
+            None,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "IDEMPOTENCY_KEY_REQUIRED"));
+    assert_eq!(r.field(), "Idempotency-Key");
+    let r = sb
+        .call(
+            "PATCH",
+            "/api/v1/headless/profile",
+            Auth::Bearer(&s.token),
+            Some("patch-key"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, 405, "with a key it reaches the route");
+    let r = sb
+        .post(&s.token, "/api/v1/headless/journeys", json!({}))
+        .await;
+    assert_eq!(r.status, 200, "no X-Correlation-ID needed");
 }

@@ -14,7 +14,7 @@ async fn the_request_log_records_calls_without_their_tokens() {
     sb.call(
         "GET",
         "/api/v1/headless/journeys",
-        Auth::Bearer("hst_nope"),
+        Auth::Bearer("st_nope"),
         None,
         None,
     )
@@ -43,7 +43,7 @@ async fn the_request_log_records_calls_without_their_tokens() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "oldest first");
     let raw = r.body.to_string();
     assert!(
-        !raw.contains(&s.token) && !raw.contains("hst_nope") && !raw.contains(API_KEY),
+        !raw.contains(&s.token) && !raw.contains("st_nope") && !raw.contains(API_KEY),
         "no credentials logged"
     );
     assert!(list
@@ -141,7 +141,8 @@ async fn latency_delays_matching_requests_until_cleared() {
             Some(json!({ "failNext": { "count": 1, "status": 200 } })),
         )
         .await;
-    assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"));
+    assert_eq!((r.status, r.code()), (400, "VALIDATION_FAILED"));
+    assert_eq!(r.field(), "failNext.status");
     let r = sb
         .call(
             "POST",
@@ -177,6 +178,7 @@ async fn the_step_complete_control_advances_the_current_step_and_refuses_a_later
         .data()["steps"]
         .clone();
     let later = steps[3]["stepID"].as_str().unwrap();
+    assert_eq!(steps[3]["status"], "PENDING");
     let r = sb
         .call(
             "POST",
@@ -192,7 +194,38 @@ async fn the_step_complete_control_advances_the_current_step_and_refuses_a_later
         let r = sb
             .control("POST", &format!("/__sandbox/steps/{id}/complete"), None)
             .await;
-        assert_eq!(r.data()["status"], "COMPLETED", "{}", r.body);
+        assert_eq!(r.data()["status"], "SUCCESS", "{}", r.body);
     }
     assert_eq!(sb.state(&s.token, &jid).await["status"], "DISBURSED");
+}
+
+#[tokio::test]
+async fn an_injected_401_carries_the_code_of_the_route_s_credential() {
+    let sb = spawn().await;
+    let s = sb.session("fault-401").await;
+    sb.control(
+        "POST",
+        "/__sandbox/faults",
+        Some(json!({ "failNext": { "count": 1, "status": 401 } })),
+    )
+    .await;
+    let r = sb.get(&s.token, "/api/v1/headless/journeys").await;
+    assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_SESSION"));
+    sb.control(
+        "POST",
+        "/__sandbox/faults",
+        Some(json!({ "failNext": { "count": 1, "status": 401 } })),
+    )
+    .await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let r = sb
+        .call(
+            "POST",
+            "/api/v1/headless/sessions",
+            Auth::Key,
+            Some(&key),
+            Some(json!({ "borrowerExternalID": "fault-401" })),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_API_KEY"));
 }

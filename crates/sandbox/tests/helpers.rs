@@ -1,14 +1,16 @@
-//! Test helpers: start a sandbox on port 0, talk to it over HTTP with reqwest, receive its
-//! webhooks with a tiny actix receiver, and wait for conditions with a bounded deadline.
+//! Test helpers: start a sandbox on port 0, talk to it over HTTP with reqwest (every answer is
+//! checked for the current vocabulary and the error envelope's shape), and wait for conditions
+//! with a bounded deadline.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aarthik_sandbox::{self as sandbox, SandboxConfig, SandboxHandle};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use secrecy::SecretString;
 use serde_json::{json, Value};
+
+pub use crate::receiver::*;
+pub use crate::walk::*;
 
 pub const API_KEY: &str = "sk_test_sandbox_suite";
 pub const WEBHOOK_SECRET: &str = "whsec_sandbox_suite_secret";
@@ -20,9 +22,52 @@ pub fn config() -> SandboxConfig {
         port: 0,
         api_key: SecretString::from(API_KEY.to_owned()),
         webhook_secret: SecretString::from(WEBHOOK_SECRET.to_owned()),
-        // Offers only arrive via `/__sandbox/timers/skip` unless a test shortens this.
+        // Dispatch and offers only happen via `/__sandbox/timers/skip` unless a test shortens
+        // these.
+        dispatch_start_delay_ms: 600_000,
         offer_delay_ms: 600_000,
         ..SandboxConfig::default()
+    }
+}
+
+/// Values of the simulator's earlier, guessed vocabulary. None of them may come back.
+const RETIRED_VALUES: &[&str] = &[
+    "PROFILE_PENDING",
+    "NO_OFFERS",
+    "STEPS_IN_PROGRESS",
+    "DISBURSAL_PENDING",
+    "ACTION_REQUIRED",
+    "COMPLETED",
+    "SKIPPED",
+    "INPUT",
+    "SELECTED",
+    "LOCKED",
+    "BANK_ACCOUNT",
+    "VALIDATION_ERROR",
+    "OFFER_LOCKED",
+    "UNAUTHORIZED",
+    "SESSION_EXPIRED",
+    "REFRESH_TOKEN_INVALID",
+];
+
+/// Fails when `v` carries a retired value, an `hst_`/`hrt_` token or `pendingLenders`.
+pub fn assert_current_vocabulary(v: &Value) {
+    match v {
+        Value::String(s) => {
+            assert!(!RETIRED_VALUES.contains(&s.as_str()), "retired value {s}");
+            assert!(
+                !s.starts_with("hst_") && !s.starts_with("hrt_"),
+                "retired token prefix in {s}"
+            );
+        }
+        Value::Array(items) => items.iter().for_each(assert_current_vocabulary),
+        Value::Object(map) => {
+            for (k, v) in map {
+                assert_ne!(k, "pendingLenders", "retired diagnostics.pendingLenders");
+                assert_current_vocabulary(v);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -46,6 +91,12 @@ impl Resp {
     }
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    /// `error.details.field`.
+    pub fn field(&self) -> &str {
+        self.body["error"]["details"]["field"]
+            .as_str()
+            .unwrap_or("")
     }
 }
 
@@ -78,8 +129,24 @@ impl Sb {
         idem: Option<&str>,
         body: Option<Value>,
     ) -> Resp {
+        self.call_with(method, path, auth, idem, body, &[]).await
+    }
+
+    /// [`Sb::call`] with extra request headers.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        idem: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         match auth {
             Auth::None => {}
             Auth::Key => req = req.bearer_auth(API_KEY),
@@ -100,6 +167,10 @@ impl Sb {
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("JSON body expected, got {status}: {text}"));
+        assert_current_vocabulary(&body);
+        if let Some(error) = body.get("error").filter(|e| !e.is_null()) {
+            assert_error_shape(status, &body, error);
+        }
         Resp {
             status,
             headers,
@@ -166,7 +237,7 @@ impl Sb {
             .post(
                 &s.token,
                 "/api/v1/headless/journeys",
-                json!({ "type": "PERSONAL_LOAN" }),
+                json!({ "type": "PERSONAL_LOAN", "metadata": { "source": "sandbox-tests" } }),
             )
             .await;
         assert_eq!(r.status, 200, "journey create: {}", r.body);
@@ -197,6 +268,26 @@ impl Sb {
             .await;
         assert_eq!(r.status, 200, "offers: {}", r.body);
         r.data()["offers"].as_array().unwrap().clone()
+    }
+}
+
+/// Every error envelope: `data: null` and all four `error` keys, `retryable` a boolean and
+/// `details` an object.
+fn assert_error_shape(status: u16, body: &Value, error: &Value) {
+    assert!(
+        body.get("data").is_some_and(Value::is_null),
+        "data: null in {body}"
+    );
+    assert!(
+        error["code"].is_string() && error["message"].is_string(),
+        "{body}"
+    );
+    assert!(error["retryable"].is_boolean(), "retryable in {body}");
+    assert!(error["details"].is_object(), "details in {body}");
+    let id = body["requestID"].as_str().unwrap_or_default();
+    assert!(id.starts_with("req_") && id.len() == 30, "requestID {id}");
+    if status == 429 || status >= 500 {
+        assert_eq!(error["retryable"], true, "{body}");
     }
 }
 
@@ -249,164 +340,5 @@ where
             "timed out waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// One webhook request as the receiver saw it.
-#[derive(Clone, Debug)]
-pub struct Received {
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Received {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-/// A webhook receiver on 127.0.0.1:0 that records every request and answers with the next
-/// status from `script` (200 once the script is used up).
-pub struct Receiver {
-    pub url: String,
-    pub got: Arc<Mutex<Vec<Received>>>,
-    server: actix_web::dev::ServerHandle,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        drop(self.server.stop(false));
-    }
-}
-
-struct ReceiverState {
-    got: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<Vec<u16>>>,
-}
-
-async fn receive(st: web::Data<ReceiverState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    st.got.lock().unwrap().push(Received {
-        headers,
-        body: body.to_vec(),
-    });
-    let status = {
-        let mut script = st.script.lock().unwrap();
-        if script.is_empty() {
-            200
-        } else {
-            script.remove(0)
-        }
-    };
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
-}
-
-impl Receiver {
-    pub async fn start(script: Vec<u16>) -> Receiver {
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(script));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (g, s) = (got.clone(), script.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(ReceiverState {
-                    got: g.clone(),
-                    script: s.clone(),
-                }))
-                .default_service(web::to(receive))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Receiver {
-            url: format!("http://127.0.0.1:{port}/hooks"),
-            got,
-            server: handle,
-        }
-    }
-
-    pub fn received(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-
-    /// Wait until at least `n` requests arrived; returns them all.
-    pub async fn wait_count(&self, n: usize) -> Vec<Received> {
-        wait_for(&format!("{n} webhook requests"), || async {
-            let got = self.received();
-            (got.len() >= n).then_some(got)
-        })
-        .await
-    }
-}
-
-/// Independent verifier: lowercase hex HMAC-SHA256(secret, timestamp + "." + raw body).
-pub fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// Drive a proceeded offer's steps to disbursal through the public API (pages for redirects).
-pub async fn complete_all_steps(sb: &Sb, token: &str, offer_id: &str) {
-    let steps_path = format!("/api/v1/headless/offers/{offer_id}/steps");
-    loop {
-        let r = sb.get(token, &steps_path).await;
-        assert_eq!(r.status, 200, "steps: {}", r.body);
-        let steps = r.data()["steps"].as_array().unwrap().clone();
-        let Some(current) = steps
-            .iter()
-            .find(|s| s["status"] == "ACTION_REQUIRED")
-            .cloned()
-        else {
-            return;
-        };
-        let step_id = current["stepID"].as_str().unwrap();
-        match current["actionRequired"].as_str().unwrap() {
-            "REDIRECT" => {
-                let url = current["resource"]["url"].as_str().unwrap();
-                let page = sb.http.get(url).send().await.unwrap();
-                assert_eq!(page.status(), 200, "redirect page {url}");
-                let returned = sb
-                    .post(
-                        token,
-                        &format!("{steps_path}/{step_id}/complete"),
-                        json!({}),
-                    )
-                    .await;
-                assert_eq!(returned.status, 200, "return: {}", returned.body);
-            }
-            "INPUT" => {
-                let body = match current["type"].as_str().unwrap() {
-                    "KFS_REVIEW" => json!({ "accepted": true }),
-                    "KYC" => json!({ "aadhaarLast4": "1234", "consent": true }),
-                    _ => {
-                        json!({ "accountNumber": "123456789012", "ifsc": "HDFC0001234", "accountHolderName": "Asha Verma" })
-                    }
-                };
-                let r = sb
-                    .post(token, &format!("{steps_path}/{step_id}/submit"), body)
-                    .await;
-                assert_eq!(r.status, 200, "submit step: {}", r.body);
-            }
-            other => panic!("unexpected actionRequired {other}"),
-        }
     }
 }

@@ -1,4 +1,4 @@
-//! Idempotency-Key semantics (U6) and the offer lock (U18).
+//! Idempotency-Key semantics and the offer lock.
 
 use serde_json::json;
 
@@ -18,6 +18,7 @@ async fn a_mutating_call_without_an_idempotency_key_is_refused_and_changes_nothi
         )
         .await;
     assert_eq!((r.status, r.code()), (400, "IDEMPOTENCY_KEY_REQUIRED"));
+    assert_eq!(r.body["error"]["retryable"], false);
     let list = sb.get(&s.token, "/api/v1/headless/journeys").await;
     assert_eq!(list.data()["journeys"], json!([]));
 }
@@ -180,7 +181,12 @@ async fn after_proceeding_one_offer_the_others_are_locked() {
             json!({}),
         )
         .await;
-    assert_eq!((r.status, r.code()), (409, "OFFER_LOCKED"));
+    assert_eq!((r.status, r.code()), (409, "OFFER_LOCK_CONFLICT"));
+    assert_eq!(r.body["error"]["retryable"], false);
+    assert_eq!(
+        r.body["error"]["details"],
+        json!({ "offerID": second, "selectedOfferID": first })
+    );
     let r = sb
         .post(
             &s.token,
@@ -188,7 +194,20 @@ async fn after_proceeding_one_offer_the_others_are_locked() {
             json!({}),
         )
         .await;
-    assert_eq!((r.status, r.code()), (409, "OFFER_LOCKED"));
+    assert_eq!((r.status, r.code()), (409, "OFFER_LOCK_CONFLICT"));
+    let detail = sb
+        .get(&s.token, &format!("/api/v1/headless/offers/{second}"))
+        .await;
+    assert_eq!(
+        detail.data()["locked"],
+        true,
+        "the reloaded detail shows the lock"
+    );
+    assert_eq!(
+        detail.data()["status"],
+        "OFFER_RECEIVED",
+        "a locked card keeps its status"
+    );
     let state = sb.state(&s.token, &jid).await;
     assert_eq!(state["selectedOfferID"], first, "the lock changed nothing");
     let again = sb

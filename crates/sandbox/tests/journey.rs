@@ -1,11 +1,12 @@
-//! The borrower journey end to end, offers from several lenders, steps and post-disbursal.
+//! The borrower journey end to end through the documented statuses, offers from several lenders,
+//! journey list and read, and create-or-resume per journey type.
 
 use serde_json::json;
 
 use crate::helpers::*;
 
 #[tokio::test]
-async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
+async fn a_borrower_goes_from_session_to_disbursal_through_the_documented_statuses() {
     let sb = spawn().await;
     let s = sb.session("asha-1").await;
     assert!(s.active_journey.is_null());
@@ -18,7 +19,7 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
         )
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.data()["status"], "PROFILE_PENDING");
+    assert_eq!(r.data()["status"], "STARTED");
     assert_eq!(r.data()["nextAction"], "COMPLETE_PROFILE");
     let jid = r.data()["journeyID"].as_str().unwrap().to_owned();
 
@@ -32,6 +33,11 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.data()["complete"], true);
     assert_eq!(r.data()["profile"]["pan"], "PQRSX6789K");
+    let state = sb.state(&s.token, &jid).await;
+    assert_eq!(
+        (&state["status"], &state["nextAction"]),
+        (&json!("PROFILE_REQUIRED"), &json!("COMPLETE_PROFILE"))
+    );
 
     let r = sb
         .post(
@@ -41,12 +47,12 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.data()["status"], "OFFERS_PENDING");
+    assert_eq!(r.data()["status"], "PROFILE_SUBMITTED");
     assert!(r.data()["nextAction"].is_null());
-    assert_eq!(
-        sb.offers(&s.token, &jid).await.len(),
-        0,
-        "no offers before the lenders answer"
+    assert_eq!(r.data()["pendingOperations"][0]["type"], "LENDER_DISPATCH");
+    assert!(
+        sb.offers(&s.token, &jid).await.is_empty(),
+        "no cards before dispatch"
     );
 
     let r = sb.control("POST", "/__sandbox/timers/skip", None).await;
@@ -54,22 +60,38 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
     let state = sb.state(&s.token, &jid).await;
     assert_eq!(state["status"], "OFFERS_AVAILABLE");
     assert_eq!(state["nextAction"], "VIEW_OFFERS");
+    assert_eq!(state["pendingOperations"], json!([]));
+    assert!(state["diagnostics"].get("pendingLenders").is_none());
     let messages = state["diagnostics"]["messages"].as_array().unwrap();
     assert!(
-        messages
-            .iter()
-            .any(|m| m.as_str().unwrap().contains("declined")),
+        messages.iter().any(|m| m["code"] == "LENDER_DECLINED"
+            && m["message"].as_str().unwrap().contains("declined")),
         "{state}"
     );
 
     let offers = sb.offers(&s.token, &jid).await;
-    assert!(offers.len() >= 3, "several lenders offer: {offers:?}");
-    let lenders: std::collections::HashSet<_> = offers
+    assert_eq!(offers.len(), 4, "one card per lender: {offers:?}");
+    let received: Vec<_> = offers
         .iter()
-        .map(|o| o["lenderName"].as_str().unwrap())
+        .filter(|o| o["status"] == "OFFER_RECEIVED")
         .collect();
-    assert_eq!(lenders.len(), offers.len(), "one offer per lender");
-    let pick = offers
+    assert_eq!(received.len(), 3);
+    let declined = offers
+        .iter()
+        .find(|o| o["status"] == "NO_OFFER_AVAILABLE")
+        .expect("one lender declines");
+    assert!(
+        declined.get("principal").is_none(),
+        "no terms without an offer"
+    );
+    for o in &offers {
+        assert_eq!(
+            (&o["locked"], &o["rejected"]),
+            (&json!(false), &json!(false))
+        );
+        assert!(o["aa"].is_null(), "a salaried borrower needs no AA: {o}");
+    }
+    let pick = received
         .iter()
         .find(|o| {
             o["postDisbursalActions"]
@@ -77,28 +99,25 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
                 .unwrap()
                 .contains(&json!("FORECLOSURE"))
         })
-        .expect("a lender that supports foreclosure");
+        .copied()
+        .expect("a lender that supports foreclosure")
+        .clone();
     let offer_id = pick["offerID"].as_str().unwrap().to_owned();
-    assert_eq!(pick["status"], "OFFER_RECEIVED");
     assert_eq!(pick["currency"], "INR");
-
-    let r = sb
-        .post(
-            &s.token,
-            &format!("/api/v1/headless/offers/{offer_id}/proceed"),
-            json!({}),
-        )
+    let detail = sb
+        .get(&s.token, &format!("/api/v1/headless/offers/{offer_id}"))
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(detail.status, 200);
+    assert_eq!(detail.data(), &pick, "the offer detail is the card");
+
+    let r = proceed(&sb, &s.token, &offer_id).await;
     assert_eq!(r.data()["status"], "OFFER_SELECTED");
     assert_eq!(r.data()["nextAction"], "COMPLETE_STEP");
-    for other in sb
-        .offers(&s.token, &jid)
-        .await
-        .iter()
-        .filter(|o| o["offerID"] != offer_id.as_str())
-    {
-        assert_eq!(other["locked"], true, "others are locked: {other}");
+    assert_eq!(r.data()["selectedOfferID"], offer_id.as_str());
+    for card in sb.offers(&s.token, &jid).await {
+        let mine = card["offerID"] == offer_id.as_str();
+        assert_eq!(card["locked"], !mine, "others are locked: {card}");
+        assert_eq!(card["selected"], mine);
     }
 
     let steps = sb
@@ -107,28 +126,62 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
             &format!("/api/v1/headless/journeys/{jid}/offers/{offer_id}/steps"),
         )
         .await;
-    let types: Vec<_> = steps.data()["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["type"].as_str().unwrap().to_owned())
-        .collect();
+    let steps = steps.data()["steps"].as_array().unwrap().clone();
+    let types: Vec<_> = steps.iter().map(|s| s["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
         [
             "KFS_REVIEW",
-            "KYC",
             "AA_CONSENT",
-            "BANK_ACCOUNT",
+            "KYC",
+            "BANK_MANDATE",
             "E_MANDATE",
             "LOAN_AGREEMENT",
             "DISBURSAL"
         ]
     );
+    assert_eq!(
+        (&steps[0]["status"], &steps[0]["actionRequired"]),
+        (&json!("READY"), &json!("SUBMIT_FORM"))
+    );
+    assert_eq!(steps[0]["resource"]["kind"], "FORM");
+    assert!(steps[0]["resource"]["keyFactStatement"]["emi"].is_u64());
+    for later in &steps[1..] {
+        assert_eq!(
+            (&later["status"], &later["actionRequired"]),
+            (&json!("PENDING"), &json!("NONE"))
+        );
+    }
 
-    complete_all_steps(&sb, &s.token, &offer_id).await;
+    let seen = complete_all_steps(&sb, &s.token, &offer_id).await;
+    assert_eq!(
+        seen,
+        [
+            "OFFER_SELECTED",
+            "AA_REQUIRED",
+            "KYC_PENDING",
+            "BANK_MANDATE_PENDING",
+            "E_MANDATE_PENDING",
+            "LOAN_AGREEMENT_PENDING",
+            "LENDER_PROCESSING"
+        ]
+    );
     let state = sb.state(&s.token, &jid).await;
-    assert_eq!(state["status"], "DISBURSAL_PENDING");
+    assert!(state["nextAction"].is_null());
+    assert_eq!(state["pendingOperations"][0]["type"], "DISBURSAL");
+    assert_eq!(state["pendingOperations"][0]["offerID"], offer_id.as_str());
+    let disbursal = sb
+        .get(
+            &s.token,
+            &format!("/api/v1/headless/offers/{offer_id}/steps"),
+        )
+        .await
+        .data()["steps"][6]
+        .clone();
+    assert_eq!(
+        (&disbursal["status"], &disbursal["actionRequired"]),
+        (&json!("IN_PROGRESS"), &json!("WAIT"))
+    );
     let r = sb
         .get(&s.token, &format!("/api/v1/headless/journeys/{jid}/loan"))
         .await;
@@ -142,6 +195,7 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
     .await;
     let state = sb.state(&s.token, &jid).await;
     assert_eq!(state["status"], "DISBURSED");
+    assert_eq!(state["nextAction"], "VIEW_LOAN");
 
     let loan = sb
         .get(&s.token, &format!("/api/v1/headless/journeys/{jid}/loan"))
@@ -149,7 +203,6 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
     assert_eq!(loan.status, 200);
     assert_eq!(loan.data()["status"], "ACTIVE");
     assert_eq!(loan.data()["principal"], pick["principal"]);
-    assert_eq!(loan.data()["outstandingPrincipal"], pick["principal"]);
 
     let r = sb
         .post(
@@ -160,12 +213,7 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.data()["status"], "CLOSED");
-    assert_eq!(r.data()["loan"]["status"], "CLOSED");
     assert_eq!(r.data()["loan"]["outstandingPrincipal"], 0);
-    assert!(
-        r.data()["result"]["foreclosureAmount"].as_u64().unwrap()
-            > pick["principal"].as_u64().unwrap()
-    );
     assert_eq!(sb.state(&s.token, &jid).await["status"], "CLOSED");
 
     let again = sb.session("asha-1").await;
@@ -176,47 +224,9 @@ async fn a_borrower_goes_from_session_to_disbursal_and_forecloses_the_loan() {
 }
 
 #[tokio::test]
-async fn session_create_with_a_journey_type_starts_a_journey_and_resume_returns_it() {
-    let sb = spawn().await;
-    let key = uuid::Uuid::new_v4().to_string();
-    let r = sb
-        .call("POST", "/api/v1/headless/sessions", Auth::Key, Some(&key), Some(json!({
-            "borrowerExternalID": "ravi-7", "journeyType": "PERSONAL_LOAN",
-            "profile": { "contactNumber": "9123456780", "pan": "PQRSX6789K", "panName": "Ravi K", "personalemail": "ravi@example.org" }
-        })))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let first = Session::from(r.data());
-    assert_eq!(first.active_journey["status"], "PROFILE_PENDING");
-    let profile = sb.get(&first.token, "/api/v1/headless/profile").await;
-    assert_eq!(profile.data()["profile"]["panName"], "Ravi K");
-    assert!(profile.data()["missingFields"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("journey.bureauConsent")));
-
-    let second = sb.session("ravi-7").await;
-    assert_eq!(second.borrower_id, first.borrower_id);
-    assert_eq!(
-        second.active_journey["journeyID"],
-        first.active_journey["journeyID"]
-    );
-    assert_ne!(second.token, first.token);
-    let r = sb
-        .post(&second.token, "/api/v1/headless/journeys", json!({}))
-        .await;
-    assert_eq!(
-        r.data()["journeyID"],
-        first.active_journey["journeyID"],
-        "create-or-resume"
-    );
-    let list = sb.get(&first.token, "/api/v1/headless/journeys").await;
-    assert_eq!(list.data()["journeys"].as_array().unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn offers_arrive_by_themselves_after_the_configured_delay() {
+async fn offers_arrive_by_themselves_after_the_configured_delays() {
     let sb = spawn_with(aarthik_sandbox::SandboxConfig {
+        dispatch_start_delay_ms: 50,
         offer_delay_ms: 50,
         ..config()
     })
@@ -236,6 +246,7 @@ async fn offers_arrive_by_themselves_after_the_configured_delay() {
         )
         .await;
     assert_eq!(r.status, 200);
+    assert_eq!(r.data()["status"], "PROFILE_SUBMITTED");
     wait_for("offers", || async {
         (sb.state(&s.token, &jid).await["status"] == "OFFERS_AVAILABLE").then_some(())
     })
@@ -243,7 +254,7 @@ async fn offers_arrive_by_themselves_after_the_configured_delay() {
 }
 
 #[tokio::test]
-async fn a_profile_every_lender_declines_ends_in_no_offers() {
+async fn a_profile_every_lender_declines_ends_rejected_with_every_card_no_offer_available() {
     let sb = spawn().await;
     let s = sb.session("declined-1").await;
     let jid = sb
@@ -261,43 +272,85 @@ async fn a_profile_every_lender_declines_ends_in_no_offers() {
             .status,
         200
     );
-    assert_eq!(
-        sb.post(&s.token, "/api/v1/headless/profile/submit", json!({}))
-            .await
-            .status,
-        200
-    );
+    let r = sb
+        .post(&s.token, "/api/v1/headless/profile/submit", json!({}))
+        .await;
+    assert_eq!(r.status, 200);
     sb.control("POST", "/__sandbox/timers/skip", None).await;
     let state = sb.state(&s.token, &jid).await;
-    assert_eq!(state["status"], "NO_OFFERS");
-    assert_eq!(
-        state["diagnostics"]["messages"].as_array().unwrap().len(),
-        4
-    );
-    assert!(sb.offers(&s.token, &jid).await.is_empty());
+    assert_eq!(state["status"], "REJECTED");
+    assert!(state["nextAction"].is_null());
+    let codes: Vec<_> = state["diagnostics"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.iter().filter(|c| *c == "LENDER_DECLINED").count(), 4);
+    assert_eq!(codes.last().unwrap(), "ALL_LENDERS_DECLINED");
+    let offers = sb.offers(&s.token, &jid).await;
+    assert_eq!(offers.len(), 4);
+    assert!(offers.iter().all(|o| o["status"] == "NO_OFFER_AVAILABLE"));
+    assert!(sb.session("declined-1").await.active_journey.is_null());
 }
 
 #[tokio::test]
-async fn rejecting_every_offer_rejects_the_journey() {
+async fn rejecting_every_offer_rejects_the_journey_and_cards_keep_their_status() {
     let sb = spawn().await;
     let (s, jid) = sb.journey_with_offers("reject-1").await;
-    for o in sb.offers(&s.token, &jid).await {
+    let received: Vec<_> = sb
+        .offers(&s.token, &jid)
+        .await
+        .into_iter()
+        .filter(|o| o["status"] == "OFFER_RECEIVED")
+        .collect();
+    for o in received {
+        let id = o["offerID"].as_str().unwrap();
         let r = sb
             .post(
                 &s.token,
-                &format!(
-                    "/api/v1/headless/offers/{}/reject",
-                    o["offerID"].as_str().unwrap()
-                ),
-                json!({}),
+                &format!("/api/v1/headless/offers/{id}/reject"),
+                json!({ "reason": "too expensive" }),
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.data()["offerID"], id, "reject answers the card");
+        assert_eq!(r.data()["rejected"], true);
+        assert_eq!(r.data()["status"], o["status"], "the card keeps its status");
     }
-    assert_eq!(sb.state(&s.token, &jid).await["status"], "REJECTED");
-    assert!(sb
-        .offers(&s.token, &jid)
-        .await
+    let state = sb.state(&s.token, &jid).await;
+    assert_eq!(state["status"], "REJECTED");
+    let last = state["diagnostics"]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["code"], "ALL_OFFERS_REJECTED");
+    let offers = sb.offers(&s.token, &jid).await;
+    let received: Vec<_> = offers
         .iter()
-        .all(|o| o["status"] == "REJECTED"));
+        .filter(|o| o["status"] == "OFFER_RECEIVED")
+        .collect();
+    assert_eq!(received.len(), 3);
+    assert!(received.iter().all(|o| o["rejected"] == true));
+    let declined = offers
+        .iter()
+        .find(|o| o["status"] == "NO_OFFER_AVAILABLE")
+        .unwrap();
+    let r = sb
+        .post(
+            &s.token,
+            &format!(
+                "/api/v1/headless/offers/{}/reject",
+                declined["offerID"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "INVALID_STATE"),
+        "the journey has ended"
+    );
 }

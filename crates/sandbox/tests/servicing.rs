@@ -18,17 +18,9 @@ async fn disbursed_with(
         .find(|o| o["lenderID"] == lender_id)
         .expect("lender offers");
     let offer_id = offer["offerID"].as_str().unwrap();
-    assert_eq!(
-        sb.post(
-            &s.token,
-            &format!("/api/v1/headless/offers/{offer_id}/proceed"),
-            json!({})
-        )
-        .await
-        .status,
-        200
-    );
-    complete_all_steps(sb, &s.token, offer_id).await;
+    proceed(sb, &s.token, offer_id).await;
+    let seen = complete_all_steps(sb, &s.token, offer_id).await;
+    assert_eq!(seen.last().map(String::as_str), Some("LENDER_PROCESSING"));
     sb.control("POST", "/__sandbox/timers/skip", None).await;
     assert_eq!(sb.state(&s.token, &jid).await["status"], "DISBURSED");
     (s, jid, offer)
@@ -64,7 +56,8 @@ async fn post_disbursal_actions_depend_on_the_lender() {
         let r = sb
             .post(&s.token, &format!("{base}/pre-part-payment"), bad.clone())
             .await;
-        assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"), "{bad}");
+        assert_eq!((r.status, r.code()), (400, "VALIDATION_FAILED"), "{bad}");
+        assert_eq!(r.field(), "amount");
     }
     let r = sb
         .post(

@@ -1,23 +1,36 @@
-//! Credentials: key vs session token, expiry, refresh rotation and theft detection.
+//! Credentials: the API key on bootstrap only, `st_*` on runtime routes, expiry, and the refresh
+//! route (`Bearer rt_*`, no body): rotation, replay, theft detection, and switching it off.
 
 use serde_json::json;
 
 use crate::helpers::*;
 
-async fn refresh(sb: &Sb, token: &str) -> Resp {
-    let key = uuid::Uuid::new_v4().to_string();
+/// `POST …/sessions/refresh` with `Bearer <token>` and no body.
+async fn refresh_with(sb: &Sb, token: &str, key: &str) -> Resp {
     sb.call(
         "POST",
         "/api/v1/headless/sessions/refresh",
-        Auth::Key,
-        Some(&key),
-        Some(json!({ "refreshToken": token })),
+        Auth::Bearer(token),
+        Some(key),
+        None,
     )
     .await
 }
 
+async fn refresh(sb: &Sb, token: &str) -> Resp {
+    refresh_with(sb, token, &uuid::Uuid::new_v4().to_string()).await
+}
+
+fn assert_token(token: &str, prefix: &str) {
+    let body = token
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{token}"));
+    assert_eq!(body.len(), 32, "{token}");
+    assert!(body.bytes().all(|b| b.is_ascii_alphanumeric()), "{token}");
+}
+
 #[tokio::test]
-async fn session_create_answers_the_documented_fields() {
+async fn session_create_answers_the_documented_fields_with_st_and_rt_tokens() {
     let sb = spawn().await;
     let key = uuid::Uuid::new_v4().to_string();
     let r = sb
@@ -34,10 +47,25 @@ async fn session_create_answers_the_documented_fields() {
         assert!(r.body.get(field).is_some(), "envelope has {field}");
     }
     assert!(r.body["error"].is_null());
+    let request_id = r.body["requestID"].as_str().unwrap();
+    assert!(request_id.starts_with("req_"), "{request_id}");
+    assert!(
+        request_id[4..].parse::<ulid::Ulid>().is_ok(),
+        "{request_id}"
+    );
+    assert!(
+        uuid::Uuid::parse_str(request_id).is_err(),
+        "no longer a UUID"
+    );
     let d = r.data();
     assert_eq!(d["borrowerExternalID"], "partner-user-7781");
-    assert!(d["sessionToken"].as_str().unwrap().starts_with("hst_"));
-    assert!(d["refreshToken"].as_str().unwrap().starts_with("hrt_"));
+    let (token, refresh) = (
+        d["sessionToken"].as_str().unwrap(),
+        d["refreshToken"].as_str().unwrap(),
+    );
+    assert_token(token, "st_");
+    assert_token(refresh, "rt_");
+    assert!(!token.starts_with("hst_") && !refresh.starts_with("hrt_"));
     for field in ["sessionExpiresAt", "refreshExpiresAt"] {
         let t = d[field].as_str().unwrap();
         assert!(
@@ -50,55 +78,42 @@ async fn session_create_answers_the_documented_fields() {
 }
 
 #[tokio::test]
-async fn session_endpoints_need_the_api_key_and_borrower_endpoints_need_a_session_token() {
+async fn bootstrap_takes_only_the_api_key_and_runtime_routes_only_session_tokens() {
     let sb = spawn().await;
     let s = sb.session("auth-1").await;
     let key = uuid::Uuid::new_v4().to_string();
     let body = Some(json!({ "borrowerExternalID": "auth-1" }));
-    let r = sb
-        .call(
-            "POST",
-            "/api/v1/headless/sessions",
-            Auth::Bearer(&s.token),
-            Some(&key),
-            body.clone(),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (401, "UNAUTHORIZED"));
-    let r = sb
-        .call(
-            "POST",
-            "/api/v1/headless/sessions",
-            Auth::None,
-            Some(&key),
-            body.clone(),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (401, "UNAUTHORIZED"));
-    let r = sb
-        .call(
-            "POST",
-            "/api/v1/headless/sessions",
-            Auth::Bearer("sk_wrong"),
-            Some(&key),
-            body,
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (401, "UNAUTHORIZED"));
-    let r = sb
-        .call("GET", "/api/v1/headless/journeys", Auth::Key, None, None)
-        .await;
-    assert_eq!((r.status, r.code()), (401, "UNAUTHORIZED"));
-    let r = sb
-        .call(
-            "GET",
-            "/api/v1/headless/journeys",
-            Auth::Bearer("hst_made_up"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (401, "UNAUTHORIZED"));
+    for auth in [
+        Auth::Bearer(&s.token),
+        Auth::Bearer(&s.refresh),
+        Auth::None,
+        Auth::Bearer("sk_live_from_another_environment"),
+    ] {
+        let r = sb
+            .call(
+                "POST",
+                "/api/v1/headless/sessions",
+                auth,
+                Some(&key),
+                body.clone(),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_API_KEY"));
+        assert_eq!(r.body["error"]["retryable"], false);
+        assert_eq!(r.body["error"]["details"], json!({}));
+    }
+    for auth in [
+        Auth::Key,
+        Auth::Bearer("sk_live_from_another_environment"),
+        Auth::Bearer(&s.refresh),
+        Auth::Bearer("st_made_up"),
+        Auth::None,
+    ] {
+        let r = sb
+            .call("GET", "/api/v1/headless/journeys", auth, None, None)
+            .await;
+        assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_SESSION"));
+    }
     assert_eq!(
         sb.get(&s.token, "/api/v1/headless/journeys").await.status,
         200
@@ -106,7 +121,7 @@ async fn session_endpoints_need_the_api_key_and_borrower_endpoints_need_a_sessio
 }
 
 #[tokio::test]
-async fn an_expired_session_token_is_answered_session_expired_and_changes_nothing() {
+async fn an_expired_session_token_is_auth_invalid_session_and_changes_nothing() {
     let sb = spawn().await;
     let s = sb.session("expiry-1").await;
     let jid = sb
@@ -122,8 +137,9 @@ async fn an_expired_session_token_is_answered_session_expired_and_changes_nothin
     let r = sb
         .put(&s.token, "/api/v1/headless/profile", good_profile())
         .await;
-    assert_eq!((r.status, r.code()), (401, "SESSION_EXPIRED"));
+    assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_SESSION"));
     let fresh = sb.session("expiry-1").await;
+    assert_eq!(sb.state(&fresh.token, &jid).await["status"], "STARTED");
     let profile = sb.get(&fresh.token, "/api/v1/headless/profile").await;
     assert_eq!(
         profile.data()["profile"],
@@ -132,7 +148,8 @@ async fn an_expired_session_token_is_answered_session_expired_and_changes_nothin
     );
     assert_eq!(
         sb.state(&fresh.token, &jid).await["status"],
-        "PROFILE_PENDING"
+        "PROFILE_REQUIRED",
+        "opening the profile opened the profile step"
     );
 }
 
@@ -150,7 +167,7 @@ async fn session_tokens_expire_on_their_own_after_the_configured_lifetime() {
     );
     wait_for("the token to expire", || async {
         let r = sb.get(&s.token, "/api/v1/headless/journeys").await;
-        (r.status == 401).then(|| assert_eq!(r.code(), "SESSION_EXPIRED"))
+        (r.status == 401).then(|| assert_eq!(r.code(), "AUTH_INVALID_SESSION"))
     })
     .await;
     let r = refresh(&sb, &s.refresh).await;
@@ -161,13 +178,15 @@ async fn session_tokens_expire_on_their_own_after_the_configured_lifetime() {
 }
 
 #[tokio::test]
-async fn refresh_rotates_both_tokens_and_the_new_session_token_works() {
+async fn refresh_with_bearer_rt_rotates_both_tokens_and_the_new_session_token_works() {
     let sb = spawn().await;
     let s = sb.session("rotate-1").await;
     let r = refresh(&sb, &s.refresh).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let next = Session::from(r.data());
     assert_eq!(next.borrower_id, s.borrower_id);
+    assert_token(&next.token, "st_");
+    assert_token(&next.refresh, "rt_");
     assert_ne!(next.token, s.token);
     assert_ne!(next.refresh, s.refresh);
     assert_eq!(
@@ -175,6 +194,11 @@ async fn refresh_rotates_both_tokens_and_the_new_session_token_works() {
             .await
             .status,
         200
+    );
+    assert_eq!(
+        sb.get(&s.token, "/api/v1/headless/journeys").await.status,
+        200,
+        "the old session token stays valid until it expires"
     );
     let again = refresh(&sb, &next.refresh).await;
     assert_eq!(
@@ -184,7 +208,28 @@ async fn refresh_rotates_both_tokens_and_the_new_session_token_works() {
 }
 
 #[tokio::test]
-async fn reusing_a_rotated_refresh_token_revokes_the_whole_token_family() {
+async fn a_retried_refresh_with_the_same_idempotency_key_returns_the_same_pair() {
+    let sb = spawn().await;
+    let s = sb.session("refresh-replay-1").await;
+    let a = refresh_with(&sb, &s.refresh, "refresh-key-1").await;
+    let b = refresh_with(&sb, &s.refresh, "refresh-key-1").await;
+    assert_eq!((a.status, b.status), (200, 200));
+    assert_eq!(a.data(), b.data(), "same new tokens");
+    assert_eq!(b.headers["idempotent-replayed"], "true");
+    let r = sb
+        .call(
+            "POST",
+            "/api/v1/headless/sessions/refresh",
+            Auth::Bearer(&s.refresh),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "IDEMPOTENCY_KEY_REQUIRED"));
+}
+
+#[tokio::test]
+async fn a_rotated_away_refresh_token_is_auth_invalid_session_and_revokes_its_family() {
     let sb = spawn().await;
     let s = sb.session("theft-1").await;
     let other_login = sb.session("theft-1").await;
@@ -194,20 +239,21 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_token_family() {
     let stolen = refresh(&sb, &s.refresh).await;
     assert_eq!(
         (stolen.status, stolen.code()),
-        (401, "REFRESH_TOKEN_INVALID")
+        (401, "AUTH_INVALID_SESSION")
     );
+    assert_eq!(stolen.body["error"]["retryable"], false);
     for token in [&s.token, &first.token, &second.token] {
         let r = sb.get(token, "/api/v1/headless/journeys").await;
         assert_eq!(
             (r.status, r.code()),
-            (401, "UNAUTHORIZED"),
+            (401, "AUTH_INVALID_SESSION"),
             "family session token revoked"
         );
     }
     let r = refresh(&sb, &second.refresh).await;
     assert_eq!(
         (r.status, r.code()),
-        (401, "REFRESH_TOKEN_INVALID"),
+        (401, "AUTH_INVALID_SESSION"),
         "latest refresh token revoked too"
     );
     assert_eq!(
@@ -220,22 +266,27 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_token_family() {
 }
 
 #[tokio::test]
-async fn unknown_and_expired_refresh_tokens_are_refused() {
+async fn refresh_refuses_unknown_and_expired_rt_and_any_other_credential() {
     let sb = spawn().await;
     let s = sb.session("refresh-bad-1").await;
-    let r = refresh(&sb, "hrt_unknown").await;
-    assert_eq!((r.status, r.code()), (401, "REFRESH_TOKEN_INVALID"));
-    let key = uuid::Uuid::new_v4().to_string();
-    let r = sb
-        .call(
-            "POST",
-            "/api/v1/headless/sessions/refresh",
-            Auth::Key,
-            Some(&key),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"));
+    let r = refresh(&sb, "rt_unknown").await;
+    assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_SESSION"));
+    for auth in [Auth::Key, Auth::Bearer(&s.token), Auth::None] {
+        let key = uuid::Uuid::new_v4().to_string();
+        // The old mode (API key + refreshToken in the body) is gone.
+        let r = sb
+            .call(
+                "POST",
+                "/api/v1/headless/sessions/refresh",
+                auth,
+                Some(&key),
+                Some(json!({ "refreshToken": s.refresh })),
+            )
+            .await;
+        assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_SESSION"));
+    }
+    assert_eq!(refresh(&sb, &s.refresh).await.status, 200, "rt untouched");
+    let s = sb.session("refresh-bad-1").await;
     sb.control(
         "POST",
         "/__sandbox/tokens/expire",
@@ -243,5 +294,73 @@ async fn unknown_and_expired_refresh_tokens_are_refused() {
     )
     .await;
     let r = refresh(&sb, &s.refresh).await;
-    assert_eq!((r.status, r.code()), (401, "REFRESH_TOKEN_INVALID"));
+    assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_SESSION"));
+}
+
+#[tokio::test]
+async fn the_refresh_endpoint_can_be_switched_off_and_then_answers_404_like_an_unknown_route() {
+    let sb = spawn().await;
+    let s = sb.session("refresh-off-1").await;
+    let r = sb
+        .control(
+            "POST",
+            "/__sandbox/refresh-endpoint",
+            Some(json!({ "enabled": false })),
+        )
+        .await;
+    assert_eq!(r.data()["enabled"], false);
+    assert_eq!(
+        sb.control("GET", "/__sandbox/refresh-endpoint", None)
+            .await
+            .data()["enabled"],
+        false
+    );
+    let off = refresh(&sb, &s.refresh).await;
+    assert_eq!((off.status, off.code()), (404, "NOT_FOUND"));
+    let unknown = sb.get(&s.token, "/api/v1/headless/nowhere").await;
+    assert_eq!(unknown.status, 404);
+    let get = sb
+        .call(
+            "GET",
+            "/api/v1/headless/sessions/refresh",
+            Auth::None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(get.status, 404, "absent for every method");
+    let r = sb
+        .call(
+            "POST",
+            "/__sandbox/refresh-endpoint",
+            Auth::None,
+            None,
+            Some(json!({ "enabled": "no" })),
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (400, "enabled"));
+
+    sb.control(
+        "POST",
+        "/__sandbox/refresh-endpoint",
+        Some(json!({ "enabled": true })),
+    )
+    .await;
+    let on = refresh(&sb, &s.refresh).await;
+    assert_eq!(
+        on.status, 200,
+        "the refresh token was not used up: {}",
+        on.body
+    );
+}
+
+#[tokio::test]
+async fn the_refresh_endpoint_can_start_switched_off() {
+    let sb = spawn_with(aarthik_sandbox::SandboxConfig {
+        refresh_endpoint_enabled: false,
+        ..config()
+    })
+    .await;
+    let s = sb.session("refresh-off-2").await;
+    assert_eq!(refresh(&sb, &s.refresh).await.status, 404);
 }

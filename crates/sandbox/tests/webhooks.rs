@@ -41,8 +41,8 @@ async fn every_journey_change_is_delivered_as_a_signed_snapshot_with_increasing_
     let rx = Receiver::start(vec![]).await;
     let sb = spawn_with(with_receiver(&rx)).await;
     let (s, jid) = sb.journey_with_offers("hook-1").await;
-    // created, profile updated, submitted, offers available.
-    let got = rx.wait_count(4).await;
+    // created, profile updated, submitted, dispatch started, four lender answers.
+    let got = rx.wait_count(8).await;
     let mut last_sequence = 0;
     for g in &got {
         assert_signed(g);
@@ -69,6 +69,26 @@ async fn every_journey_change_is_delivered_as_a_signed_snapshot_with_increasing_
         assert!(seq > last_sequence, "sequence increases");
         last_sequence = seq;
     }
+    let mut statuses: Vec<String> = Vec::new();
+    for g in &got {
+        let status = g.json()["borrower"]["journeys"][0]["status"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if statuses.last() != Some(&status) {
+            statuses.push(status);
+        }
+    }
+    assert_eq!(
+        statuses,
+        [
+            "STARTED",
+            "PROFILE_REQUIRED",
+            "PROFILE_SUBMITTED",
+            "OFFERS_PENDING",
+            "OFFERS_AVAILABLE"
+        ]
+    );
     let last = got.last().unwrap().json();
     assert_eq!(last["issuer"]["trigger"], "journey.offer.updated");
     assert_eq!(
@@ -78,14 +98,14 @@ async fn every_journey_change_is_delivered_as_a_signed_snapshot_with_increasing_
     assert_eq!(last["borrower"]["journeys"][0]["nextAction"], "VIEW_OFFERS");
     assert_eq!(sb.state(&s.token, &jid).await["status"], "OFFERS_AVAILABLE");
 
-    // Attempts are logged after the receiver answers: wait for the fourth entry.
-    let list = wait_for("four logged deliveries", || async {
+    // Attempts are logged after the receiver answers: wait for the eighth entry.
+    let list = wait_for("eight logged deliveries", || async {
         let d = sb.control("GET", "/__sandbox/deliveries", None).await;
         let list = d.data()["deliveries"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        (list.len() >= 4).then_some(list)
+        (list.len() >= 8).then_some(list)
     })
     .await;
     assert!(list
@@ -253,8 +273,8 @@ async fn webhook_faults_drop_duplicate_and_reorder_deliveries() {
     .await; // sent first
     let got = rx.wait_count(4).await;
     let (a, b) = (got[2].json(), got[3].json());
-    assert_eq!(a["borrower"]["journeys"][0]["status"], "OFFERS_AVAILABLE");
-    assert_eq!(b["borrower"]["journeys"][0]["status"], "OFFERS_PENDING");
+    assert_eq!(a["borrower"]["journeys"][0]["status"], "OFFERS_PENDING");
+    assert_eq!(b["borrower"]["journeys"][0]["status"], "PROFILE_SUBMITTED");
     assert!(
         a["sequence"].as_u64() > b["sequence"].as_u64(),
         "the newer snapshot arrived first"
@@ -305,7 +325,8 @@ async fn the_subscription_api_answers_flat_bodies_and_unsubscribe_stops_delivery
             Some(json!({ "url": "not a url" })),
         )
         .await;
-    assert_eq!((r.status, r.code()), (400, "VALIDATION_ERROR"));
+    assert_eq!((r.status, r.code()), (400, "VALIDATION_FAILED"));
+    assert_eq!(r.field(), "url");
     let r = sb
         .call(
             "POST",
@@ -315,7 +336,7 @@ async fn the_subscription_api_answers_flat_bodies_and_unsubscribe_stops_delivery
             Some(json!({ "url": rx.url })),
         )
         .await;
-    assert_eq!((r.status, r.code()), (401, "UNAUTHORIZED"));
+    assert_eq!((r.status, r.code()), (401, "AUTH_INVALID_API_KEY"));
     let other = format!(
         "/api/tenants/{tenant}/applications/{}/webhooks/configuration",
         uuid::Uuid::new_v4()

@@ -36,7 +36,10 @@ async fn open_page(url: &str) {
     assert!(html.contains("id=\"message\""), "{html}");
 }
 
-/// The whole borrower journey, driven only through the proxy. Returns the journey id.
+/// The whole borrower journey, driven only through the proxy, in the published vocabulary: the
+/// journey starts `STARTED`, the submit answers `PROFILE_SUBMITTED`, and every step ends
+/// `SUCCESS` (KFS by form, AA consent through an AA session, KYC and the mandates and agreement
+/// by redirect, the bank mandate by form). Returns the journey id.
 pub async fn walk_journey(c: &Client) -> String {
     let ok = |r: &Reply, what: &str| assert_eq!(r.status, 200, "{what}: {}", r.raw);
 
@@ -48,7 +51,8 @@ pub async fn walk_journey(c: &Client) -> String {
         )
         .await;
     ok(&r, "journey");
-    assert_eq!(r.data()["status"], "PROFILE_PENDING");
+    assert_eq!(r.data()["status"], "STARTED");
+    assert_eq!(r.data()["nextAction"], "COMPLETE_PROFILE");
     let jid = r.data()["journeyID"]
         .as_str()
         .expect("journeyID")
@@ -64,7 +68,7 @@ pub async fn walk_journey(c: &Client) -> String {
         .call("POST", "/v1/headless/profile/submit", Some(json!({})))
         .await;
     ok(&r, "submit");
-    assert_eq!(r.data()["status"], "OFFERS_PENDING");
+    assert_eq!(r.data()["status"], "PROFILE_SUBMITTED");
     await_journey_status(c, &jid, "OFFERS_AVAILABLE").await;
 
     let r = c
@@ -74,7 +78,7 @@ pub async fn walk_journey(c: &Client) -> String {
     let offers = r.data()["offers"].as_array().cloned().unwrap_or_default();
     let oid = offers
         .iter()
-        .find(|o| o["lenderID"] == "aarohan-finance")
+        .find(|o| o["lenderID"] == "aarohan-finance" && o["status"] == "OFFER_RECEIVED")
         .and_then(|o| o["offerID"].as_str())
         .expect("an Aarohan offer")
         .to_owned();
@@ -94,6 +98,19 @@ pub async fn walk_journey(c: &Client) -> String {
         .await;
     ok(&r, "steps");
     let steps = r.data()["steps"].as_array().cloned().unwrap_or_default();
+    let types: Vec<&str> = steps.iter().filter_map(|s| s["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "KFS_REVIEW",
+            "AA_CONSENT",
+            "KYC",
+            "BANK_MANDATE",
+            "E_MANDATE",
+            "LOAN_AGREEMENT",
+            "DISBURSAL"
+        ]
+    );
     let step = |t: &str| {
         steps
             .iter()
@@ -102,19 +119,21 @@ pub async fn walk_journey(c: &Client) -> String {
             .unwrap_or_else(|| panic!("step {t}"))
             .to_owned()
     };
-    let submit = |t: &str, body: Value| {
+    let submit = |t: &str, fields: Value| {
         let path = format!("/v1/headless/offers/{oid}/steps/{}/submit", step(t));
-        async move { c.call("POST", &path, Some(body)).await }
+        async move {
+            c.call("POST", &path, Some(json!({ "fields": fields })))
+                .await
+        }
     };
 
     let r = submit("KFS_REVIEW", json!({"accepted": true})).await;
     ok(&r, "kfs");
-    assert_eq!(r.data()["status"], "COMPLETED");
-    let r = submit("KYC", json!({"aadhaarLast4": "1234", "consent": true})).await;
-    ok(&r, "kyc");
-    assert_eq!(r.data()["status"], "COMPLETED");
+    assert_eq!(r.data()["status"], "SUCCESS");
+    await_journey_status(c, &jid, "AA_REQUIRED").await;
 
-    // AA consent: an AA session, its redirect page, then the session is COMPLETED.
+    // AA consent: the AA session, its page (the borrower is at the AA: IN_PROGRESS), then the
+    // borrower is back and `complete` approves it; the AA_CONSENT step succeeds with it.
     let r = c
         .call(
             "POST",
@@ -123,6 +142,7 @@ pub async fn walk_journey(c: &Client) -> String {
         )
         .await;
     ok(&r, "aa session");
+    assert_eq!(r.data()["state"], "REDIRECT_READY");
     let aa = r.data()["aaSessionID"]
         .as_str()
         .expect("aaSessionID")
@@ -131,37 +151,32 @@ pub async fn walk_journey(c: &Client) -> String {
     let r = c
         .call("GET", &format!("/v1/headless/aa/sessions/{aa}"), None)
         .await;
-    ok(&r, "aa status");
-    assert_eq!(r.data()["status"], "COMPLETED");
+    ok(&r, "aa state");
+    assert_eq!(r.data()["state"], "IN_PROGRESS");
+    let r = c
+        .call(
+            "POST",
+            &format!("/v1/headless/aa/sessions/{aa}/complete"),
+            Some(json!({})),
+        )
+        .await;
+    ok(&r, "aa complete");
+    assert_eq!(r.data()["state"], "APPROVED");
+    await_journey_status(c, &jid, "KYC_PENDING").await;
+
+    // KYC is a redirect for this lender.
+    redirect_step(c, &oid, &step("KYC")).await;
 
     let r = submit(
-        "BANK_ACCOUNT",
+        "BANK_MANDATE",
         json!({"accountNumber": "123456789012", "ifsc": "HDFC0001234", "accountHolderName": "Asha Verma"}),
     )
     .await;
-    ok(&r, "bank account");
-    assert_eq!(r.data()["status"], "COMPLETED");
+    ok(&r, "bank mandate");
+    assert_eq!(r.data()["status"], "SUCCESS");
 
     for t in ["E_MANDATE", "LOAN_AGREEMENT"] {
-        let sid = step(t);
-        let r = c
-            .call(
-                "GET",
-                &format!("/v1/headless/offers/{oid}/steps/{sid}"),
-                None,
-            )
-            .await;
-        ok(&r, t);
-        open_page(r.data()["resource"]["url"].as_str().expect("redirect url")).await;
-        let r = c
-            .call(
-                "POST",
-                &format!("/v1/headless/offers/{oid}/steps/{sid}/complete"),
-                Some(json!({})),
-            )
-            .await;
-        ok(&r, t);
-        assert_eq!(r.data()["status"], "COMPLETED");
+        redirect_step(c, &oid, &step(t)).await;
     }
 
     await_journey_status(c, &jid, "DISBURSED").await;
@@ -186,6 +201,33 @@ pub async fn walk_journey(c: &Client) -> String {
         r.raw
     );
     jid
+}
+
+/// A redirect step: it is `READY` with `REDIRECT`; opening its page leaves it `IN_PROGRESS`
+/// awaiting the callback; `…/complete` (the borrower is back) makes it `SUCCESS`.
+async fn redirect_step(c: &Client, offer: &str, step: &str) {
+    let path = format!("/v1/headless/offers/{offer}/steps/{step}");
+    let r = c.call("GET", &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        (&r.data()["status"], &r.data()["actionRequired"]),
+        (&json!("READY"), &json!("REDIRECT")),
+        "{}",
+        r.raw
+    );
+    open_page(r.data()["resource"]["url"].as_str().expect("redirect url")).await;
+    let r = c.call("GET", &path, None).await;
+    assert_eq!(
+        (&r.data()["status"], &r.data()["actionRequired"]),
+        (&json!("IN_PROGRESS"), &json!("AWAIT_CALLBACK")),
+        "{}",
+        r.raw
+    );
+    let r = c
+        .call("POST", &format!("{path}/complete"), Some(json!({})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.data()["status"], "SUCCESS");
 }
 
 /// A borrower talking to an app's sandbox directly with the sandbox's API key (not through the

@@ -1,7 +1,7 @@
-//! Everything the black-box tests share: starting the service (`app`), starting and steering the
-//! sandbox (`sandbox`), signing and sending webhook deliveries (`webhook`), driving a borrower
-//! journey (`journey`) and reading event streams (`sse`), plus the one polling helper and the test
-//! log subscriber.
+//! Everything the black-box tests share: starting the service (`app`), running the binary
+//! (`binary`), starting and steering the sandbox (`sandbox`), signing and sending webhook deliveries
+//! (`webhook`), driving a borrower journey (`journey`) and reading event streams (`sse`), plus the
+//! one polling helper and the test log subscriber.
 //!
 //! The service's internals the tests reach into (`aarthik_bff::...`) are named only in this folder
 //! and re-exported below, so a module move in `src/` is fixed here in one place.
@@ -11,6 +11,7 @@
 //! level (default `info`).
 
 mod app;
+mod binary;
 mod journey;
 mod redis_modes;
 mod sandbox;
@@ -26,6 +27,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 pub use self::app::*;
+pub use self::binary::*;
 pub use self::journey::*;
 pub use self::redis_modes::*;
 pub use self::sandbox::*;

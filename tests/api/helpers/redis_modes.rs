@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aarthik_bff::store::Store;
 
-use super::{base_options, load_settings, repo_options, unique_prefix, LoadOptions};
+use super::{base_options, free_port, load_settings, repo_options, unique_prefix, LoadOptions};
 
 /// A Redis deployment other than the single plain server.
 #[derive(Debug, Clone, Copy)]
@@ -95,14 +95,6 @@ pub fn mode_store(mode: Mode, prefix: &str) -> Option<Arc<dyn Store>> {
 /// A store on `mode` with a fresh prefix (for the conformance suite).
 pub fn mode_store_fresh(mode: Mode) -> Option<Arc<dyn Store>> {
     mode_store(mode, &unique_prefix())
-}
-
-/// A free loopback port (bound and released: good enough for a test's own servers).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// A `redis-server` of the test's own, in a temporary directory, stopped when dropped. With
