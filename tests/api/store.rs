@@ -243,9 +243,11 @@ async fn guarded_append_takes_only_a_newer_sequence_per_field(s: Arc<dyn Store>)
     let append = |field: &'static str, seq: u64| {
         let s = Arc::clone(&s);
         async move {
+            // One hash tag for both keys: the append and its guard are one atomic step, so in a
+            // Redis Cluster they must share a slot (as the service's own keys do).
             s.stream_append_if_newer(
-                "gs",
-                "gs:guard",
+                "{gs}",
+                "{gs}:guard",
                 field,
                 seq,
                 format!("{field}{seq}").as_bytes(),
@@ -260,7 +262,7 @@ async fn guarded_append_takes_only_a_newer_sequence_per_field(s: Arc<dyn Store>)
     assert!(append("a", 3).await.is_none(), "an older sequence");
     assert!(append("b", 1).await.is_some(), "fields are independent");
     let cursor = append("a", 6).await.expect("a newer sequence");
-    let all = s.stream_read("gs", None, 10).await.unwrap();
+    let all = s.stream_read("{gs}", None, 10).await.unwrap();
     let values: Vec<&[u8]> = all.iter().map(|e| e.value.as_slice()).collect();
     assert_eq!(values, [&b"a5"[..], b"b1", b"a6"]);
     assert_eq!(all[2].cursor, cursor);
