@@ -85,12 +85,7 @@ fn authenticate(
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .map(|v| v.to_str().map(str::to_owned));
-    let csrf = req
-        .headers()
-        .get("x-csrf")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim() == "1")
-        .unwrap_or(false);
+    let csrf = super::has_csrf_header(req);
     // The cookie's value, with the web sessions that can resolve it.
     let cookie = req
         .app_data::<web::Data<WebSessions>>()
@@ -132,9 +127,7 @@ fn authenticate(
                     ));
                 };
                 if csrf_needed && !csrf {
-                    return Err(ApiError::Unauthenticated(
-                        "Cookie-authenticated calls must carry the header X-CSRF: 1.".into(),
-                    ));
+                    return Err(super::csrf_missing());
                 }
                 match sessions.resolve(&id).await? {
                     Some(user_id) => Ok(Caller {

@@ -110,17 +110,10 @@ fn bearer_or_cookie(
     let (Some((id, sessions)), false) = (cookie, has_authorization) else {
         return Box::pin(ready(check(req)));
     };
-    let csrf_ok = !csrf
-        || req
-            .headers()
-            .get("x-csrf")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "1");
+    let csrf_ok = !csrf || super::has_csrf_header(req);
     Box::pin(async move {
         if !csrf_ok {
-            return Err(ApiError::Unauthenticated(
-                "Cookie-authenticated calls must carry the header X-CSRF: 1.".into(),
-            ));
+            return Err(super::csrf_missing());
         }
         match sessions.resolve(&id).await? {
             Some(operator) => Ok(OpsCaller { operator }),

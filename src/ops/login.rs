@@ -75,15 +75,8 @@ async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let mut ended = false;
     if let Some(id) = sessions.cookie_value(&req) {
-        let csrf = req
-            .headers()
-            .get("x-csrf")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "1");
-        if !csrf {
-            return Err(ApiError::Unauthenticated(
-                "Cookie-authenticated calls must carry the header X-CSRF: 1.".into(),
-            ));
+        if !crate::auth::has_csrf_header(&req) {
+            return Err(crate::auth::csrf_missing());
         }
         if let Some(operator) = sessions.end(&id).await? {
             audit
