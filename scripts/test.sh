@@ -48,6 +48,12 @@ stage "schemathesis: the running service against its own /openapi.json"
 timeout 900 scripts/schemathesis.sh
 took
 
+# The TypeScript client: types regenerated from docs/openapi.json and compared with the committed
+# ones, strict type-check of the client and its examples, a smoke run against the real binary.
+stage "TypeScript client: generated types current, type-check, smoke run (scripts/typescript-client.sh)"
+timeout --kill-after=10 "${TS_CLIENT_STAGE_SECS:-900}" scripts/typescript-client.sh
+took
+
 # The ops console in headless Chromium against the real binary (installs chromium and the npm
 # test dependency when missing; screenshot: console/test/artifacts/console.png).
 stage "ops console browser test (scripts/console-test.sh)"
