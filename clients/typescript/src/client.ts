@@ -116,8 +116,11 @@ export function createBffClient(options: BffClientOptions) {
   api.use(auth);
 
   async function proxy<T>(method: Method, path: string, body: unknown, call: ProxyCall & { idempotencyKey?: string }): Promise<ProxyResult<T>> {
-    const url = new URL(`${baseUrl}/v1/headless/${path.replace(/^\/+/, "")}`);
-    for (const [k, v] of Object.entries(call.query ?? {})) url.searchParams.set(k, String(v));
+    // A string, not URL: React Native's URL has no working searchParams.
+    const query = Object.entries(call.query ?? {})
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join("&");
+    const url = `${baseUrl}/v1/headless/${path.replace(/^\/+/, "")}${query ? `?${query}` : ""}`;
     const headers = new Headers({ ...options.headers, ...call.headers, Accept: "application/json" });
     await authHeaders(options.auth, headers);
     if (call.idempotencyKey !== undefined) headers.set("Idempotency-Key", call.idempotencyKey);
