@@ -90,6 +90,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
+  if (e instanceof ApiError) console.error(`smoke: unexpected ${e.status} ${e.code}: ${e.message} (request ${e.requestID ?? "-"})`);
+  else console.error(e instanceof Error ? e.message : e);
   process.exitCode = 1;
 });
