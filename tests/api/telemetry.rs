@@ -116,6 +116,8 @@ async fn request_spans_reach_the_collector_in_the_callers_trace_with_store_and_u
             format!("http://127.0.0.1:{port}"),
         )
         .env_remove("OTEL_SERVICE_NAME")
+        // `upstream answered` is a debug event logged inside the upstream call's span.
+        .env("RUST_LOG", "debug")
         // Longer than the test: the spans must come from the flush at shutdown.
         .env("OTEL_BSP_SCHEDULE_DELAY", "60000");
     let mut child = Running::spawn(cmd);
@@ -196,6 +198,25 @@ async fn request_spans_reach_the_collector_in_the_callers_trace_with_store_and_u
             && s.trace_id != TRACE_ID
             && s.parent_span_id.is_empty()),
         "{spans:#?}"
+    );
+    // The logs are unchanged by the child spans: a line logged inside the upstream call still
+    // carries the request span's fields, with the caller's trace id.
+    let output = child.output();
+    let answered: Vec<serde_json::Value> = output
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["message"] == "upstream answered")
+        .collect();
+    assert!(!answered.is_empty(), "{output}");
+    assert!(
+        answered.iter().any(|v| v["span"]["name"] == "request"
+            && v["span"]["trace_id"] == TRACE_ID
+            && v["span"]["correlation_id"].is_string()),
+        "{answered:#?}"
+    );
+    assert!(
+        answered.iter().all(|v| v["span"]["name"] == "request"),
+        "{answered:#?}"
     );
     // No background poll started a trace of its own.
     assert!(
