@@ -5,7 +5,9 @@
 #     installed into .tmp/deploy-venv); CRD kinds it has no schema for are reported as SKIP;
 #   - consistency checks no schema sees (scripts/check_deploy_kit.py): probes, drain timing,
 #     secrets as files, ports, selectors, production rules, compose wiring;
-#   - docker compose config -q (or docker-compose), and nginx -t, when those tools are there.
+#   - docker compose config -q (or docker-compose), and nginx -t, when those tools are there;
+#   - promtool check rules on deploy/observability/alerts.yml and on every query of the Grafana
+#     dashboard (promtool from PATH, else Debian's `prometheus` package unpacked into .tmp).
 # One line per check, then "N passed, M failed, K skipped"; exits non-zero when a check failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -143,6 +145,43 @@ else
     pass "nginx -t deploy/nginx/nginx.conf"
   else
     fail "nginx -t: $(head -c 600 <<<"$err")"
+  fi
+fi
+
+# --- observability -------------------------------------------------------------------------------
+promtool_bin=$(command -v promtool || true)
+if [ -z "$promtool_bin" ] && [ ! -x .tmp/prometheus/usr/bin/promtool ] && command -v apt-get >/dev/null 2>&1; then
+  (cd "$work" && rm -f prometheus_*.deb && timeout 300 apt-get download -qq prometheus >/dev/null 2>&1) \
+    && timeout 120 dpkg -x "$work"/prometheus_*.deb .tmp/prometheus 2>/dev/null || true
+fi
+[ -z "$promtool_bin" ] && [ -x .tmp/prometheus/usr/bin/promtool ] && promtool_bin=.tmp/prometheus/usr/bin/promtool
+if [ -z "$promtool_bin" ]; then
+  skip "promtool: not installed (nor in apt); alert rules and dashboard queries not checked"
+else
+  if err=$(timeout 60 "$promtool_bin" check rules deploy/observability/alerts.yml 2>&1); then
+    pass "promtool check rules deploy/observability/alerts.yml"
+  else
+    fail "alerts.yml: $(head -c 600 <<<"$err")"
+  fi
+  # Every dashboard query as a recording rule, Grafana's variables given plain values.
+  if python3 - "$work/dashboard-rules.yml" <<'PY'
+import json, sys
+d = json.load(open("deploy/observability/grafana-dashboard.json"))
+exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+with open(sys.argv[1], "w") as out:
+    out.write("groups:\n  - name: dashboard\n    rules:\n")
+    for i, e in enumerate(exprs):
+        e = e.replace("$__rate_interval", "5m").replace("$job", ".*")
+        out.write(f"      - record: dashboard:query{i}\n        expr: {json.dumps(e)}\n")
+PY
+  then
+    if err=$(timeout 60 "$promtool_bin" check rules "$work/dashboard-rules.yml" 2>&1); then
+      pass "promtool: every query of deploy/observability/grafana-dashboard.json parses"
+    else
+      fail "grafana-dashboard.json queries: $(head -c 600 <<<"$err")"
+    fi
+  else
+    fail "grafana-dashboard.json: not a dashboard with panels and targets"
   fi
 fi
 

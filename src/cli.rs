@@ -104,7 +104,8 @@ pub fn run() -> ExitCode {
             session_ttl_secs,
             refresh_ttl_secs,
         } => {
-            telemetry::init(config::LogFormat::Auto, false);
+            // The simulator exports no traces.
+            let _ = telemetry::init(config::LogFormat::Auto, false, "");
             let mut cfg = aarthik_sandbox::SandboxConfig {
                 host,
                 port,
@@ -136,8 +137,15 @@ fn serve() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(&e.to_string()),
     };
-    telemetry::init(settings.telemetry.format, settings.is_production());
-    runtime_block_on(async move {
+    let export = match telemetry::init(
+        settings.telemetry.format,
+        settings.is_production(),
+        &settings.telemetry.otlp_endpoint,
+    ) {
+        Ok(export) => export,
+        Err(e) => return fail(&e),
+    };
+    let code = runtime_block_on(async move {
         let signals = startup::ShutdownSignals::install().map_err(|e| e.to_string())?;
         let app = startup::Application::build(settings)
             .await
@@ -145,7 +153,10 @@ fn serve() -> ExitCode {
         app.run_until(signals.recv())
             .await
             .map_err(|e| e.to_string())
-    })
+    });
+    // After the runtime is gone: the exporter's thread sends what is still queued.
+    export.shutdown();
+    code
 }
 
 fn runtime_block_on<F>(fut: F) -> ExitCode

@@ -67,7 +67,13 @@ impl Application {
             ops: (settings.server.ops_port != 0).then_some(settings.server.ops_port),
         };
         let metrics = Metrics::new()?;
-        let store = store::from_settings(&settings.store)?;
+        let export = settings.telemetry.exports_traces();
+        // Every operation timed and counted (and a child span of its request when exporting).
+        let store: Arc<dyn store::Store> = Arc::new(store::Instrumented::new(
+            store::from_settings(&settings.store)?,
+            metrics.clone(),
+            export,
+        ));
         for what in settings.dev_defaults_in_use() {
             tracing::warn!("DEVELOPMENT DEFAULT IN USE: {what}");
         }
@@ -99,7 +105,8 @@ impl Application {
             Duration::from_millis(settings.upstream.timeout_ms),
             metrics.clone(),
         )?
-        .with_max_response_bytes(settings.upstream.max_response_bytes);
+        .with_max_response_bytes(settings.upstream.max_response_bytes)
+        .with_trace_spans(export);
         let settings = Arc::new(settings);
         let drain = Drain::default();
         let deps = Deps::build(&settings, store, upstream.clone(), metrics, drain.clone())?;
@@ -174,6 +181,8 @@ impl Application {
 /// handler and extractor asks for exactly the part it uses.
 #[derive(Clone)]
 struct Deps {
+    /// Request spans are exported (`telemetry.otlp_endpoint`).
+    export: bool,
     store: web::Data<dyn store::Store>,
     metrics: web::Data<Metrics>,
     sessions: web::Data<crate::session::Sessions>,
@@ -208,6 +217,7 @@ impl Deps {
             upstream.clone(),
             directory.clone(),
             events.journeys.clone(),
+            metrics.clone(),
         )
         // The session capability builds its cipher here (configuration only checked the keys'
         // shape), so a key the cipher refuses still stops start-up as a configuration error.
@@ -227,7 +237,11 @@ impl Deps {
             Arc::clone(&store),
             events.clone(),
             directory.clone(),
-            crate::webhook::Forwarder::start(&settings.webhook, settings.webhook_forward_urls()),
+            crate::webhook::Forwarder::start(
+                &settings.webhook,
+                settings.webhook_forward_urls(),
+                metrics.clone(),
+            ),
         );
         // A revocation read from any instance drops this instance's token memo for that user.
         let forget_memo: crate::auth::revocation::Listener = {
@@ -244,7 +258,8 @@ impl Deps {
             &metrics,
         )?;
         Ok(Deps {
-            metrics: web::Data::new(metrics),
+            export: settings.telemetry.exports_traces(),
+            metrics: web::Data::new(metrics.clone()),
             verifier: web::Data::new(crate::auth::Verifier::from_settings(settings)),
             web_sessions: web::Data::new(crate::auth::WebSessions::new(
                 settings,
@@ -266,6 +281,7 @@ impl Deps {
                 upstream,
                 directory: directory.clone(),
                 journeys: events.journeys.clone(),
+                metrics: metrics.clone(),
             }),
             sessions: web::Data::new(sessions),
             receiver: web::Data::new(receiver),
@@ -324,10 +340,10 @@ fn create_app(
         .wrap(actix_web::middleware::from_fn(
             crate::middleware::cors::cors,
         ))
-        .wrap(RequestContextMiddleware::new(
-            deps.metrics.get_ref().clone(),
-            Some(proxy_route),
-        ))
+        .wrap(
+            RequestContextMiddleware::new(deps.metrics.get_ref().clone(), Some(proxy_route))
+                .with_trace_export(deps.export),
+        )
         .configure(crate::routes::configure)
         .default_service(web::to(not_found))
 }

@@ -1,18 +1,32 @@
 //! Log subscriber: JSON lines in production (or when asked), readable text locally; `RUST_LOG`
 //! respected. Spans' fields (correlation id, method, route, status) ride on every line.
 //!
+//! Trace export (`telemetry.otlp_endpoint` set): the request spans and their store and upstream
+//! child spans also go to an OTLP/HTTP collector (protobuf, batched on a background thread,
+//! flushed by [`TraceExport::shutdown`]). With the endpoint empty the subscriber is exactly the
+//! log subscriber: no exporter, no extra layer, no child spans.
+//!
 //! Text lines never carry raw control characters: a value can hold caller input (a serde error
 //! message echoes the offending JSON), and a newline or an ANSI escape in it would forge a log
 //! line or repaint a terminal. Every field is written through [`escape_controls`]; JSON lines
 //! are escaped by the JSON encoder.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::Resource;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::fmt::format::FmtSpan;
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer, Registry};
 
 use crate::config::LogFormat;
+use crate::domain::{spans, CorrelationId, TraceParent};
 
 /// `s` with every control character (newline, carriage return, escape, …) written as a Rust-style
 /// escape (`\n`, `\u{1b}`), so one event stays one line and prints as plain text.
@@ -47,11 +61,161 @@ pub fn text_fields() -> impl for<'w> fmt::FormatFields<'w> + Send + Sync + 'stat
     .delimited(" ")
 }
 
-/// Install the global subscriber once.
-pub fn init(format: LogFormat, production: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,actix_server=warn,h2=warn,hyper=warn,reqwest=warn")
-    });
+/// The default log filter (when `RUST_LOG` is unset).
+const DEFAULT_FILTER: &str = "info,actix_server=warn,h2=warn,hyper=warn,reqwest=warn";
+
+fn log_filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER))
+}
+
+/// The trace exporter, when one was installed: shut it down last, so queued spans are sent.
+#[must_use = "shut the exporter down when the service stops, or queued spans are lost"]
+pub struct TraceExport {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl TraceExport {
+    /// Whether spans are exported.
+    pub fn is_on(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// Send every span still queued (waiting at most a few seconds for the collector).
+    pub fn shutdown(self) {
+        if let Some(provider) = self.provider {
+            if let Err(e) = provider.shutdown_with_timeout(EXPORT_TIMEOUT) {
+                tracing::warn!(error = %e, "trace export: queued spans could not all be sent");
+            }
+        }
+    }
+}
+
+/// How long one export (one batch) may take.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Install the global subscriber once: logs, and trace export when `otlp_endpoint` (a collector's
+/// OTLP/HTTP base URL, already checked by configuration) is not empty.
+pub fn init(
+    format: LogFormat,
+    production: bool,
+    otlp_endpoint: &str,
+) -> Result<TraceExport, String> {
+    if otlp_endpoint.trim().is_empty() {
+        init_logs(format, production);
+        return Ok(TraceExport { provider: None });
+    }
+    let provider = tracer_provider(&traces_url(otlp_endpoint))?;
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("aarthik-bff"))
+        .with_threads(false)
+        .with_location(false)
+        // Spans only (the request span and its children): log events stay in the logs.
+        .with_filter(tracing_subscriber::filter::filter_fn(|m| {
+            m.is_span() && (m.target() == spans::TARGET || m.target().starts_with("aarthik_bff"))
+        }));
+    // The child spans stay out of the logs, so a line's current span is still the request's.
+    let filter = log_filter().add_directive(
+        format!("{}=off", spans::TARGET)
+            .parse()
+            .map_err(|e| format!("log filter: {e}"))?,
+    );
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = if format.is_json(production) {
+        fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_span_events(FmtSpan::NONE)
+            .flatten_event(true)
+            .with_filter(filter)
+            .boxed()
+    } else {
+        fmt::layer()
+            .with_target(false)
+            .fmt_fields(text_fields())
+            .compact()
+            .with_filter(filter)
+            .boxed()
+    };
+    // A second init (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(otel)
+        .try_init();
+    tracing::info!(endpoint = %traces_url(otlp_endpoint), "trace export on (OTLP/HTTP)");
+    Ok(TraceExport {
+        provider: Some(provider),
+    })
+}
+
+/// Where spans are sent: the base URL with `/v1/traces` (kept when already there).
+pub fn traces_url(endpoint: &str) -> String {
+    let base = endpoint.trim().trim_end_matches('/');
+    if base.ends_with("/v1/traces") {
+        base.to_owned()
+    } else {
+        format!("{base}/v1/traces")
+    }
+}
+
+fn tracer_provider(url: &str) -> Result<SdkTracerProvider, String> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(url)
+        .with_timeout(EXPORT_TIMEOUT)
+        .build()
+        .map_err(|e| format!("telemetry.otlp_endpoint: {e}"))?;
+    // `OTEL_SERVICE_NAME` (and `OTEL_RESOURCE_ATTRIBUTES`) are honoured; the default name is ours.
+    let mut resource = Resource::builder().with_attribute(opentelemetry::KeyValue::new(
+        "service.version",
+        env!("CARGO_PKG_VERSION"),
+    ));
+    if std::env::var("OTEL_SERVICE_NAME").map_or(true, |v| v.trim().is_empty()) {
+        resource = resource.with_service_name("aarthik-bff");
+    }
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource.build())
+        .build())
+}
+
+/// The request span of an exported request: a server span whose parent is the incoming
+/// `traceparent` (when valid), and the trace context this request runs in — the incoming trace,
+/// or the new trace the span started.
+pub fn server_span(
+    method: &'static str,
+    route: &str,
+    correlation_id: &CorrelationId,
+    received: Option<TraceParent>,
+) -> (tracing::Span, TraceParent) {
+    let span = tracing::info_span!(
+        "request",
+        correlation_id = %correlation_id,
+        trace_id = tracing::field::Empty,
+        method = %method,
+        route = %route,
+        status = tracing::field::Empty,
+        otel.kind = "server",
+        otel.name = %format_args!("{method} {route}"),
+        otel.status_code = tracing::field::Empty,
+    );
+    if let Some(parent) = &received {
+        let _ = span.set_parent(parent.remote_context());
+    }
+    let started = TraceParent::of_span(span.context().span().span_context());
+    let traceparent = match (received, started) {
+        (Some(parent), _) => parent,
+        (None, Some(ours)) => ours,
+        // No exporting subscriber after all (a test's): an ordinary fresh trace.
+        (None, None) => TraceParent::generate(),
+    };
+    span.record("trace_id", tracing::field::display(traceparent.trace_id()));
+    (span, traceparent)
+}
+
+/// Install the log-only subscriber.
+fn init_logs(format: LogFormat, production: bool) {
+    let filter = log_filter();
     let json = format.is_json(production);
     let result = if json {
         fmt()

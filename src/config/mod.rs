@@ -193,6 +193,15 @@ pub struct WebSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct TelemetrySettings {
     pub format: LogFormat,
+    /// OTLP/HTTP base URL of a trace collector (`http://collector:4318`); empty: no export.
+    pub otlp_endpoint: String,
+}
+
+impl TelemetrySettings {
+    /// Whether request traces are exported.
+    pub fn exports_traces(&self) -> bool {
+        !self.otlp_endpoint.trim().is_empty()
+    }
 }
 
 fn is_empty(s: &SecretString) -> bool {

@@ -18,6 +18,7 @@ impl Settings {
         self.validate_proxy_and_web()?;
         self.validate_ops()?;
         self.validate_streams()?;
+        self.validate_telemetry()?;
         if self.is_production_grade() {
             self.refuse_dev_defaults()?;
             self.validate_production_grade()?;
@@ -257,6 +258,29 @@ impl Settings {
             return Err(ConfigError::new(
                 "webhook.forward_timeout_ms",
                 "must be 1..=60000",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `telemetry.otlp_endpoint`: empty, or an http(s) URL without credentials, query or fragment.
+    fn validate_telemetry(&self) -> Result<(), ConfigError> {
+        let endpoint = self.telemetry.otlp_endpoint.trim();
+        if endpoint.is_empty() {
+            return Ok(());
+        }
+        let ok = url::Url::parse(endpoint).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        });
+        if !ok {
+            return Err(ConfigError::new(
+                "telemetry.otlp_endpoint",
+                "must be empty (no trace export) or the http(s) URL of an OTLP/HTTP collector, e.g. http://otel-collector:4318",
             ));
         }
         Ok(())

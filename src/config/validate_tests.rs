@@ -92,3 +92,19 @@ fn bad_encryption_keys_are_refused_naming_the_key() {
     let rotated = "k2:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=, k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=";
     assert!(check_encryption_keys(rotated).is_ok());
 }
+
+#[test]
+fn the_otlp_endpoint_is_empty_or_a_plain_http_url() {
+    assert!(!load(opts()).unwrap().telemetry.exports_traces());
+    for bad in [
+        "collector:4318",
+        "grpc://collector:4317",
+        "http://user:pw@collector:4318",
+        "http://collector:4318/?x=1",
+    ] {
+        let e = load(opts().set("telemetry.otlp_endpoint", bad)).unwrap_err();
+        assert_eq!(e.key, "telemetry.otlp_endpoint", "{bad}: {e}");
+    }
+    let s = load(opts().set("telemetry.otlp_endpoint", "http://127.0.0.1:4318")).unwrap();
+    assert!(s.telemetry.exports_traces());
+}

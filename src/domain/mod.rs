@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod correlation;
+pub mod spans;
 pub mod traceparent;
 
 pub use context::{current_correlation_id, PassThrough, RequestContext};

@@ -1,6 +1,9 @@
 //! W3C `traceparent` (version 00): accepted when valid, otherwise started afresh. Upstream calls
-//! carry the same trace id with a new parent id (this service's span).
+//! carry the same trace id with a new parent id (this service's span). With trace export on, the
+//! request span takes the incoming header as its remote parent ([`TraceParent::remote_context`])
+//! and upstream calls name the upstream call's own span ([`TraceParent::with_span`]).
 
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use rand::RngCore;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +77,40 @@ impl TraceParent {
         }
     }
 
+    /// This trace with `span` as the parent: what an upstream call sends when its span is
+    /// exported. `None` when `span` is not a valid span of this trace.
+    pub fn with_span(&self, span: &SpanContext) -> Option<Self> {
+        if !span.is_valid() || span.trace_id().to_bytes() != self.trace_id {
+            return None;
+        }
+        Some(TraceParent {
+            parent_id: span.span_id().to_bytes(),
+            flags: span.trace_flags().to_u8(),
+            ..self.clone()
+        })
+    }
+
+    /// The trace of an exported span that started without a remote parent.
+    pub fn of_span(span: &SpanContext) -> Option<Self> {
+        span.is_valid().then(|| TraceParent {
+            trace_id: span.trace_id().to_bytes(),
+            parent_id: span.span_id().to_bytes(),
+            flags: span.trace_flags().to_u8(),
+        })
+    }
+
+    /// An OpenTelemetry context whose remote parent is this header's span.
+    pub fn remote_context(&self) -> opentelemetry::Context {
+        let span = SpanContext::new(
+            TraceId::from_bytes(self.trace_id),
+            SpanId::from_bytes(self.parent_id),
+            TraceFlags::new(self.flags),
+            true,
+            TraceState::default(),
+        );
+        opentelemetry::Context::new().with_remote_span_context(span)
+    }
+
     pub fn trace_id(&self) -> String {
         hex::encode(self.trace_id)
     }
@@ -111,6 +148,34 @@ mod tests {
         ] {
             assert!(TraceParent::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_remote_context_carries_the_trace_and_the_parent() {
+        let p = TraceParent::parse(SAMPLE).unwrap();
+        let cx = p.remote_context();
+        let span = cx.span().span_context().clone();
+        assert!(span.is_remote() && span.is_sampled());
+        assert_eq!(format!("{}", span.trace_id()), p.trace_id());
+        assert_eq!(format!("{}", span.span_id()), "00f067aa0ba902b7");
+        let ours = SpanContext::new(
+            span.trace_id(),
+            SpanId::from_bytes([1, 2, 3, 4, 5, 6, 7, 8]),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        assert_eq!(
+            p.with_span(&ours).unwrap().header_value(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0102030405060708-01"
+        );
+        let other = TraceParent::generate();
+        assert!(other.with_span(&ours).is_none(), "another trace's span");
+        assert_eq!(
+            TraceParent::of_span(&ours).unwrap().trace_id(),
+            p.trace_id()
+        );
+        assert!(TraceParent::of_span(&SpanContext::empty_context()).is_none());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! - accepts or generates the correlation id and `traceparent` and hands them to handlers
 //!   ([`RequestContext`]), and to error rendering through a task-local;
 //! - opens the `request` span (correlation id, method, route; status once known), so every log
-//!   line emitted while serving carries them;
+//!   line emitted while serving carries them; with trace export on it is the exported server
+//!   span, child of the incoming `traceparent` (see `telemetry::server_span`);
 //! - turns any framework-level failure that is not already in the envelope (unknown route, wrong
 //!   method, body too large, malformed JSON) into the envelope;
 //! - echoes `X-Correlation-ID` and `X-Content-Type-Options: nosniff` on every response, errors
@@ -62,12 +63,23 @@ impl PrefixRoute {
 pub struct RequestContextMiddleware {
     metrics: Metrics,
     hot: Option<PrefixRoute>,
+    export: bool,
 }
 
 impl RequestContextMiddleware {
     /// `hot`: the busiest scope (the proxy), labelled by its prefix alone.
     pub fn new(metrics: Metrics, hot: Option<PrefixRoute>) -> Self {
-        RequestContextMiddleware { metrics, hot }
+        RequestContextMiddleware {
+            metrics,
+            hot,
+            export: false,
+        }
+    }
+
+    /// Open the request span as an exported server span (`telemetry.otlp_endpoint` set).
+    pub fn with_trace_export(mut self, on: bool) -> Self {
+        self.export = on;
+        self
     }
 }
 
@@ -87,6 +99,7 @@ where
             service: Rc::new(service),
             metrics: self.metrics.clone(),
             hot: self.hot,
+            export: self.export,
         }))
     }
 }
@@ -95,6 +108,7 @@ pub struct ContextService<S> {
     service: Rc<S>,
     metrics: Metrics,
     hot: Option<PrefixRoute>,
+    export: bool,
 }
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -119,17 +133,23 @@ where
                 .map(str::to_owned)
         };
         let correlation_id = CorrelationId::from_header(header(headers::CORRELATION_ID).as_deref());
-        let traceparent = TraceParent::from_header(header(headers::TRACEPARENT).as_deref());
         let route = route_label(&req, self.hot);
         let method = method_label(req.method().as_str());
-        let span = tracing::info_span!(
-            "request",
-            correlation_id = %correlation_id,
-            trace_id = %traceparent.trace_id(),
-            method = %method,
-            route = %route,
-            status = tracing::field::Empty,
-        );
+        let (span, traceparent) = if self.export {
+            let received = header(headers::TRACEPARENT).and_then(|v| TraceParent::parse(&v));
+            crate::telemetry::server_span(method, &route, &correlation_id, received)
+        } else {
+            let traceparent = TraceParent::from_header(header(headers::TRACEPARENT).as_deref());
+            let span = tracing::info_span!(
+                "request",
+                correlation_id = %correlation_id,
+                trace_id = %traceparent.trace_id(),
+                method = %method,
+                route = %route,
+                status = tracing::field::Empty,
+            );
+            (span, traceparent)
+        };
         req.extensions_mut().insert(RequestContext {
             correlation_id: correlation_id.clone(),
             traceparent,
@@ -156,7 +176,12 @@ where
                 HeaderValue::from_static("nosniff"),
             );
             let status = res.status().as_u16();
-            tracing::Span::current().record("status", status);
+            let span = tracing::Span::current();
+            span.record("status", status);
+            if status >= 500 {
+                // A field only the exported span declares (a no-op on the plain one).
+                span.record("otel.status_code", "error");
+            }
             let elapsed = started.elapsed();
             metrics.observe_http(method, &route, status, elapsed);
             tracing::info!(

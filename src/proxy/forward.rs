@@ -26,6 +26,7 @@ use crate::directory::Directory;
 use crate::domain::RequestContext;
 use crate::error::Chain;
 use crate::events::Journeys;
+use crate::metrics::{IdempotencyOutcome, Metrics};
 use crate::session::Sessions;
 use crate::store::Store;
 use crate::upstream::{UpstreamClient, UpstreamResponse};
@@ -64,6 +65,7 @@ pub struct ProxyDeps {
     pub upstream: UpstreamClient,
     pub directory: Directory,
     pub journeys: Journeys,
+    pub metrics: Metrics,
 }
 
 impl ProxyDeps {
@@ -76,6 +78,7 @@ impl ProxyDeps {
             upstream: &self.upstream,
             directory: &self.directory,
             journeys: &self.journeys,
+            metrics: &self.metrics,
             caches,
         }
     }
@@ -89,6 +92,7 @@ pub struct Proxy<'a> {
     pub upstream: &'a UpstreamClient,
     pub directory: &'a Directory,
     pub journeys: &'a Journeys,
+    pub metrics: &'a Metrics,
     pub caches: &'a WorkerCaches,
 }
 
@@ -216,7 +220,15 @@ impl Proxy<'_> {
             retention_secs: idem.retention_secs(),
             replayed,
         };
-        let mut ticket = match idem.claim(&scope, fingerprint(&inbound.body)).await? {
+        let claim = idem.claim(&scope, fingerprint(&inbound.body)).await;
+        match &claim {
+            Ok(Claim::Run(_)) => self.metrics.idempotency(IdempotencyOutcome::Run),
+            Ok(Claim::Replay(_)) => self.metrics.idempotency(IdempotencyOutcome::Replayed),
+            Err(ProxyError::KeyReused) => self.metrics.idempotency(IdempotencyOutcome::Conflict),
+            Err(ProxyError::KeyInUse { .. }) => self.metrics.idempotency(IdempotencyOutcome::InUse),
+            Err(_) => {}
+        }
+        let mut ticket = match claim? {
             Claim::Replay(stored) => {
                 return Ok(Answer {
                     status: stored.status,

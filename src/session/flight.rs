@@ -24,6 +24,7 @@ use rand::Rng;
 use super::record::{now_ms, Record};
 use super::{lock_key, record_key, Inner, Issued, SessionError, Want};
 use crate::domain::RequestContext;
+use crate::metrics::{CoalescedWait, SessionCall};
 use crate::store::Lease;
 
 impl Inner {
@@ -97,10 +98,12 @@ impl Inner {
             tokio::time::sleep(Duration::from_millis(pause)).await;
             if let Some((v, rec)) = self.load(user).await? {
                 if Some(v) != seen && self.satisfies(user, &rec, &want, false) {
+                    self.metrics.session_coalesced(CoalescedWait::Served);
                     return self.issue(user, rec);
                 }
             }
             if tokio::time::Instant::now() >= deadline {
+                self.metrics.session_coalesced(CoalescedWait::TimedOut);
                 tracing::warn!("gave up waiting for another instance's session refresh");
                 return Err(SessionError::WaitTimedOut);
             }
@@ -122,6 +125,8 @@ impl Inner {
                 return Err(SessionError::ReplacementRefused);
             }
             if Some(*v) != seen && self.satisfies(user, rec, want, false) {
+                // Another holder finished between our read and our win: its session serves us.
+                self.metrics.session_coalesced(CoalescedWait::Served);
                 return self.issue(user, rec.clone());
             }
         }
@@ -138,18 +143,22 @@ impl Inner {
             }
         }
         self.limit(user).await?;
-        let data = match want {
+        let (kind, data) = match want {
             Want::Mint {
                 journey_type,
                 profile,
-            } => {
+            } => (
+                SessionCall::Mint,
                 self.call_create(user, journey_type.clone(), profile.clone(), ctx)
-                    .await?
-            }
-            Want::Refresh | Want::ReplaceRejected(_) => {
-                self.renew(user, current.as_ref(), ctx).await?
-            }
+                    .await,
+            ),
+            Want::Refresh | Want::ReplaceRejected(_) => (
+                SessionCall::Refresh,
+                self.renew(user, current.as_ref(), ctx).await,
+            ),
         };
+        self.metrics.session_call(kind, data.is_ok());
+        let data = data?;
         let keep_refresh = current.as_ref().and_then(|(_, r)| r.refresh_token.clone());
         let record = Record::from_upstream(data, &self.cipher, user, lease.fence, keep_refresh)
             .map_err(SessionError::Seal)?;

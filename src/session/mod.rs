@@ -25,6 +25,7 @@ use crate::config::{RefreshMode, Settings};
 use crate::directory::Directory;
 use crate::domain::RequestContext;
 use crate::events::Journeys;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::upstream::UpstreamClient;
 use cipher::TokenCipher;
@@ -87,6 +88,8 @@ pub(crate) struct Inner {
     cfg: Config,
     /// `auto` found no refresh endpoint upstream: renew by create-or-resume from now on.
     refresh_absent: AtomicBool,
+    /// Mints, refreshes and coalesced waits are counted.
+    metrics: Metrics,
 }
 
 impl Sessions {
@@ -96,6 +99,7 @@ impl Sessions {
         upstream: UpstreamClient,
         directory: Directory,
         journeys: Journeys,
+        metrics: Metrics,
     ) -> Result<Self, cipher::CipherError> {
         let s = &settings.session;
         Ok(Sessions {
@@ -117,6 +121,7 @@ impl Sessions {
                     pepper: settings.auth.pseudonym_pepper.clone(),
                 },
                 refresh_absent: AtomicBool::new(false),
+                metrics,
             }),
         })
     }

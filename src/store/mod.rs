@@ -6,6 +6,7 @@
 //! scores. On top: lease locks ([`Lease`]) and the lease keep-alive loop
 //! ([`renew_while`]).
 
+mod instrumented;
 pub mod keys;
 mod lock;
 pub mod memory;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use instrumented::Instrumented;
 pub use lock::{Lease, LockError};
 pub use memory::MemoryStore;
 pub use pubsub::{Delivery, Subscription};

@@ -2,17 +2,23 @@
 //! `sk_*` key only on key-authenticated calls), the correlation id, a child `traceparent`, the
 //! idempotency key and the configured `X-AL-API-Version` pin; maps transport failures to typed errors; and hands back upstream answers
 //! (2xx or not) untouched so they can be passed through. No URL, key or token is ever logged.
+//! Metrics and spans name a call by its route template (`aarthik_contract::paths::template_of`),
+//! never by its path. With trace export on, a call made while serving a request is a client span
+//! whose id is the `traceparent` parent the upstream sees.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use opentelemetry::trace::TraceContextExt;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::UpstreamError;
-use crate::domain::RequestContext;
+use crate::domain::{spans, RequestContext, TraceParent};
 use crate::metrics::Metrics;
 use aarthik_contract::headers;
 use aarthik_contract::Envelope;
@@ -79,6 +85,8 @@ pub struct UpstreamClient {
     api_version: Option<HeaderValue>,
     metrics: Metrics,
     max_response_bytes: usize,
+    /// Trace export is on: a client span per call made inside a request.
+    spans: bool,
 }
 
 /// The default of `upstream.max_response_bytes`.
@@ -115,7 +123,14 @@ impl UpstreamClient {
             api_version,
             metrics,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            spans: false,
         })
+    }
+
+    /// Open a client span per call made inside a request (trace export on).
+    pub fn with_trace_spans(mut self, on: bool) -> Self {
+        self.spans = on;
+        self
     }
 
     /// Refuse upstream answers larger than `limit` bytes (`upstream.max_response_bytes`).
@@ -159,18 +174,14 @@ impl UpstreamClient {
             Credential::Session(t) | Credential::Refresh(t) => Some(t.expose_secret().to_owned()),
             Credential::None => None,
         };
+        let route = aarthik_contract::paths::template_of(&req.path_and_query);
         if let Some(token) = bearer {
             let mut v = HeaderValue::from_str(&format!("Bearer {token}"))
                 .map_err(|_| UpstreamError::Protocol("credential is not a valid header".into()))?;
             v.set_sensitive(true);
             builder = builder.header(headers::AUTHORIZATION, v);
         }
-        builder = builder
-            .header(headers::CORRELATION_ID, req.ctx.correlation_id.as_str())
-            .header(
-                headers::TRACEPARENT,
-                req.ctx.traceparent.child().header_value(),
-            );
+        builder = builder.header(headers::CORRELATION_ID, req.ctx.correlation_id.as_str());
         if let Some(k) = &req.idempotency_key {
             builder = builder.header(headers::IDEMPOTENCY_KEY, k.as_str());
         }
@@ -183,21 +194,68 @@ impl UpstreamClient {
             }
             builder = builder.body(body.clone());
         }
+        if self.spans && spans::in_request() {
+            let span = tracing::info_span!(
+                target: spans::TARGET,
+                "upstream",
+                otel.name = %format_args!("{} {route}", req.method),
+                otel.kind = "client",
+                otel.status_code = tracing::field::Empty,
+                http.request.method = %req.method,
+                http.route = route,
+                http.response.status_code = tracing::field::Empty,
+            );
+            // The upstream's spans hang under this one.
+            let parent = req
+                .ctx
+                .traceparent
+                .with_span(span.context().span().span_context())
+                .unwrap_or_else(|| req.ctx.traceparent.child());
+            let out = self
+                .exchange(with_traceparent(builder, &parent), req, route)
+                .instrument(span.clone())
+                .await;
+            match &out {
+                Ok(res) => {
+                    span.record("http.response.status_code", res.status.as_u16());
+                    if res.status.is_server_error() {
+                        span.record("otel.status_code", "error");
+                    }
+                }
+                Err(_) => {
+                    span.record("otel.status_code", "error");
+                }
+            }
+            return out;
+        }
+        let builder = with_traceparent(builder, &req.ctx.traceparent.child());
+        self.exchange(builder, req, route).await
+    }
+
+    /// Send the request and read the answer (capped), counting it under `route`.
+    async fn exchange(
+        &self,
+        builder: reqwest::RequestBuilder,
+        req: &UpstreamRequest<'_>,
+        route: &'static str,
+    ) -> Result<UpstreamResponse, UpstreamError> {
         let started = Instant::now();
-        let method = req.method.as_str().to_owned();
+        let method = req.method.as_str();
         let result = builder.send().await;
         let resp = match result {
             Ok(r) => r,
-            Err(e) => return Err(self.transport_error(&method, e, started)),
+            Err(e) => return Err(self.transport_error(method, route, e, started)),
         };
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = match read_capped(resp, self.max_response_bytes).await {
             Ok(b) => b,
-            Err(Capped::Transport(e)) => return Err(self.transport_error(&method, e, started)),
+            Err(Capped::Transport(e)) => {
+                return Err(self.transport_error(method, route, e, started))
+            }
             Err(Capped::TooLarge) => {
                 self.metrics
-                    .observe_upstream(&method, "too_large", started.elapsed());
+                    .observe_upstream(method, route, "too_large", started.elapsed());
                 tracing::warn!(
                     upstream_status = status.as_u16(),
                     limit = self.max_response_bytes,
@@ -209,7 +267,7 @@ impl UpstreamClient {
             }
         };
         self.metrics
-            .observe_upstream(&method, status.as_str(), started.elapsed());
+            .observe_upstream(method, route, status.as_str(), started.elapsed());
         tracing::debug!(
             upstream_status = status.as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -222,11 +280,18 @@ impl UpstreamClient {
         })
     }
 
-    fn transport_error(&self, method: &str, e: reqwest::Error, started: Instant) -> UpstreamError {
+    fn transport_error(
+        &self,
+        method: &str,
+        route: &'static str,
+        e: reqwest::Error,
+        started: Instant,
+    ) -> UpstreamError {
         let e = e.without_url();
         let elapsed = started.elapsed();
         if e.is_timeout() {
-            self.metrics.observe_upstream(method, "timeout", elapsed);
+            self.metrics
+                .observe_upstream(method, route, "timeout", elapsed);
             tracing::warn!(
                 elapsed_ms = elapsed.as_millis() as u64,
                 "upstream timed out"
@@ -234,11 +299,18 @@ impl UpstreamClient {
             UpstreamError::Timeout
         } else {
             self.metrics
-                .observe_upstream(method, "unavailable", elapsed);
+                .observe_upstream(method, route, "unavailable", elapsed);
             tracing::warn!(error = %e, "upstream unreachable");
             UpstreamError::Unavailable(e.to_string())
         }
     }
+}
+
+fn with_traceparent(
+    builder: reqwest::RequestBuilder,
+    parent: &TraceParent,
+) -> reqwest::RequestBuilder {
+    builder.header(headers::TRACEPARENT, parent.header_value())
 }
 
 enum Capped {

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::WebhookSettings;
 use crate::http::retry::{retry, Backoff};
+use crate::metrics::{ForwardAttempt, ForwardEvent, Metrics};
 use aarthik_contract::headers;
 
 use super::verify::sign;
@@ -37,9 +38,11 @@ pub struct ForwardJob {
 #[derive(Clone, Default)]
 pub struct Forwarder {
     tx: Option<mpsc::Sender<ForwardJob>>,
+    metrics: Option<Metrics>,
 }
 
 struct Target {
+    metrics: Metrics,
     client: reqwest::Client,
     urls: Vec<String>,
     secret: SecretString,
@@ -49,7 +52,7 @@ struct Target {
 
 impl Forwarder {
     /// Start the background task when URLs are configured. Call inside a Tokio runtime.
-    pub fn start(settings: &WebhookSettings, urls: Vec<String>) -> Self {
+    pub fn start(settings: &WebhookSettings, urls: Vec<String>, metrics: Metrics) -> Self {
         if urls.is_empty() {
             return Forwarder::default();
         }
@@ -65,6 +68,7 @@ impl Forwarder {
             }
         };
         let target = Arc::new(Target {
+            metrics: metrics.clone(),
             client,
             urls,
             secret: settings.forward_secret.clone(),
@@ -77,21 +81,36 @@ impl Forwarder {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(rx, target));
         tracing::info!("webhook forwarding on");
-        Forwarder { tx: Some(tx) }
+        Forwarder {
+            tx: Some(tx),
+            metrics: Some(metrics),
+        }
     }
 
     /// Queue an event; never waits.
     pub fn enqueue(&self, job: ForwardJob) {
-        let Some(tx) = &self.tx else { return };
-        if let Err(e) = tx.try_send(job) {
-            tracing::warn!(error = %e, "webhook forwarding queue full or closed; event not forwarded");
+        let (Some(tx), Some(metrics)) = (&self.tx, &self.metrics) else {
+            return;
+        };
+        match tx.try_send(job) {
+            Ok(()) => metrics.forward_backlog(backlog(tx)),
+            Err(e) => {
+                metrics.forward_event(ForwardEvent::Dropped);
+                tracing::warn!(error = %e, "webhook forwarding queue full or closed; event not forwarded");
+            }
         }
     }
+}
+
+/// Events in the queue.
+fn backlog(tx: &mpsc::Sender<ForwardJob>) -> usize {
+    tx.max_capacity() - tx.capacity()
 }
 
 async fn run(mut rx: mpsc::Receiver<ForwardJob>, target: Arc<Target>) {
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     while let Some(job) = rx.recv().await {
+        target.metrics.forward_backlog(rx.len());
         for url in &target.urls {
             let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
                 return;
@@ -113,7 +132,10 @@ async fn deliver(target: &Target, job: &ForwardJob, url: &str) {
     )
     .await;
     if outcome.is_err() {
+        target.metrics.forward_event(ForwardEvent::GaveUp);
         tracing::error!(event_id = %job.event_id, "webhook forwarding gave up on an event");
+    } else {
+        target.metrics.forward_event(ForwardEvent::Delivered);
     }
 }
 
@@ -137,12 +159,22 @@ async fn post(target: &Target, job: &ForwardJob, url: &str, attempt: u32) -> Res
         .body(job.body.clone())
         .send()
         .await;
-    let failure = match result {
-        Ok(r) if r.status().is_success() => return Ok(()),
-        Ok(r) => format!("HTTP {}", r.status().as_u16()),
-        Err(e) if e.is_timeout() => "timed out".to_owned(),
-        Err(_) => "connection failed".to_owned(),
+    let (kind, failure) = match result {
+        Ok(r) if r.status().is_success() => {
+            target.metrics.forward_attempt(ForwardAttempt::Delivered);
+            return Ok(());
+        }
+        Ok(r) => (
+            ForwardAttempt::HttpError,
+            format!("HTTP {}", r.status().as_u16()),
+        ),
+        Err(e) if e.is_timeout() => (ForwardAttempt::Timeout, "timed out".to_owned()),
+        Err(_) => (
+            ForwardAttempt::ConnectionFailed,
+            "connection failed".to_owned(),
+        ),
     };
+    target.metrics.forward_attempt(kind);
     tracing::warn!(event_id = %job.event_id, attempt, failure = %failure, "webhook forward attempt failed");
     Err(())
 }

@@ -9,7 +9,7 @@ use crate::audit::Audit;
 use crate::auth::OpsCaller;
 use crate::error::{ok, ApiError};
 use crate::http::body::{read_limited, BodyError};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, WebhookRejection};
 
 use super::receive::{names, DeliveryHeaders, Receiver, WebhookError};
 
@@ -32,21 +32,51 @@ async fn receive(
 ) -> Result<HttpResponse, ApiError> {
     // Headers first: nothing unauthenticated-looking gets its body read, and every read holds a
     // permit and has a deadline, so stalled senders cannot pile up memory.
+    let rejected = |reason: WebhookRejection| metrics.webhook_rejected(reason);
     let headers = delivery_headers(&req);
-    receiver.precheck(&headers)?;
-    let _permit = receiver.read_permit().ok_or(ApiError::RateLimited {
-        retry_after_secs: 1,
+    receiver
+        .precheck(&headers)
+        .inspect_err(|e| rejected(rejection(e)))?;
+    let _permit = receiver.read_permit().ok_or_else(|| {
+        rejected(WebhookRejection::Busy);
+        ApiError::RateLimited {
+            retry_after_secs: 1,
+        }
     })?;
     let body = tokio::time::timeout(
         receiver.read_timeout(),
         read_limited(&req, payload, MAX_BODY_BYTES),
     )
     .await
-    .map_err(|_| ApiError::RequestTimeout)?
-    .map_err(webhook_body_error)?;
-    let receipt = receiver.receive(headers, body).await?;
+    .map_err(|_| {
+        rejected(WebhookRejection::Timeout);
+        ApiError::RequestTimeout
+    })?
+    .map_err(|e| {
+        rejected(match e {
+            BodyError::TooLarge(_) => WebhookRejection::TooLarge,
+            BodyError::Read(_) => WebhookRejection::Invalid,
+        });
+        webhook_body_error(e)
+    })?;
+    let receipt = receiver
+        .receive(headers, body)
+        .await
+        .inspect_err(|e| rejected(rejection(e)))?;
     metrics.observe_webhook(receipt.outcome);
     Ok(ok(receipt))
+}
+
+/// The metrics label of a refused delivery.
+fn rejection(e: &WebhookError) -> WebhookRejection {
+    match e {
+        WebhookError::SignatureInvalid(_) => WebhookRejection::Signature,
+        WebhookError::TimestampOutOfTolerance => WebhookRejection::Timestamp,
+        WebhookError::Forbidden(_) => WebhookRejection::Forbidden,
+        WebhookError::Invalid(_) | WebhookError::DeadLetterNotFound => WebhookRejection::Invalid,
+        WebhookError::InFlight => WebhookRejection::InFlight,
+        WebhookError::Store(_) => WebhookRejection::Store,
+    }
 }
 
 /// The audit action of a re-drive.

@@ -81,6 +81,13 @@ fn after_sigterm_it_serves_with_readyz_503_for_the_delay_then_drains_and_exits()
         .unwrap();
     assert!(killed.success());
 
+    // The signal is delivered asynchronously: give it a moment (well inside the delay) to land.
+    let signalled = Instant::now();
+    while http(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200"))
+        && signalled.elapsed() < Duration::from_millis(500)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // The delay: still serving, but not ready.
     let mut saw_draining = false;
     while t0.elapsed() < Duration::from_millis(DELAY * 1000 - 700) {

@@ -33,6 +33,7 @@ mod session_failures;
 mod session_refresh_modes;
 mod store;
 mod store_recovery;
+mod telemetry;
 mod upstream_vocabulary;
 mod web_session;
 mod webhook_dead_letters;

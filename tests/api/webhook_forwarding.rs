@@ -99,4 +99,27 @@ async fn stored_events_are_forwarded_re_signed_with_the_partner_secret_and_retri
             "the body is forwarded byte for byte"
         );
     }
+    // The failed attempt and the deliveries are counted.
+    let metrics = || async {
+        app.client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(
+        eventually(5, || async {
+            let m = metrics().await;
+            m.contains(r#"bff_webhook_forward_attempts_total{outcome="http_error"} 1"#)
+                && m.contains(r#"bff_webhook_forward_attempts_total{outcome="delivered"} 2"#)
+                && m.contains(r#"bff_webhook_forward_events_total{outcome="delivered"} 2"#)
+                && m.contains(r#"bff_webhook_forward_events_total{outcome="gave_up"} 0"#)
+        })
+        .await,
+        "{}",
+        metrics().await
+    );
 }

@@ -54,6 +54,70 @@ pub const WEBHOOK_SUBSCRIBE: &str =
 pub const WEBHOOK_UNSUBSCRIBE: &str =
     "/api/tenants/{tenantID}/applications/{applicationID}/webhooks/unsubscribe";
 
+/// Every template above: the route label of upstream calls in metrics and traces.
+pub const TEMPLATES: &[&str] = &[
+    SESSIONS,
+    SESSIONS_REFRESH,
+    JOURNEYS,
+    JOURNEY,
+    JOURNEY_STATE,
+    PROFILE,
+    PROFILE_SUBMIT,
+    JOURNEY_PROFILE,
+    JOURNEY_PROFILE_SUBMIT,
+    JOURNEY_OFFERS,
+    OFFER,
+    OFFER_PROCEED,
+    OFFER_REJECT,
+    OFFER_STEPS,
+    JOURNEY_OFFER_STEPS,
+    OFFER_STEP,
+    OFFER_STEP_SUBMIT,
+    OFFER_STEP_COMPLETE,
+    OFFER_STEP_RECONCILE,
+    AA_SESSIONS,
+    AA_SESSION,
+    AA_SESSION_COMPLETE,
+    AA_SESSION_RECONCILE,
+    LOAN,
+    FORECLOSURE,
+    PRE_PART_PAYMENT,
+    MISSED_EMI,
+    STATUS_REFRESH,
+    WEBHOOK_CONFIGURATION,
+    WEBHOOK_SUBSCRIBE,
+    WEBHOOK_UNSUBSCRIBE,
+];
+
+/// The label of a path no template matches.
+pub const OTHER_ROUTE: &str = "other";
+
+/// The template `path` (query ignored) was filled from, or [`OTHER_ROUTE`]: a literal segment
+/// must be equal, a `{name}` segment matches any non-empty one. Allocates nothing.
+pub fn template_of(path: &str) -> &'static str {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    TEMPLATES
+        .iter()
+        .copied()
+        .find(|t| {
+            let mut want = t.split('/');
+            let mut got = path.split('/');
+            loop {
+                match (want.next(), got.next()) {
+                    (None, None) => return true,
+                    (Some(w), Some(g)) if w.starts_with('{') => {
+                        if g.is_empty() {
+                            return false;
+                        }
+                    }
+                    (Some(w), Some(g)) if w == g => {}
+                    _ => return false,
+                }
+            }
+        })
+        .unwrap_or(OTHER_ROUTE)
+}
+
 /// Substitute `{name}` segments of a template. Values are percent-encoded as path segments.
 pub fn fill(template: &str, params: &[(&str, &str)]) -> String {
     let mut out = template.to_owned();
@@ -68,6 +132,31 @@ pub fn fill(template: &str, params: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_is_labelled_by_its_template_and_anything_else_is_other() {
+        for t in TEMPLATES {
+            let filled = t
+                .split('/')
+                .map(|s| if s.starts_with('{') { "x-1" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            assert_eq!(template_of(&filled), *t, "{filled}");
+        }
+        assert_eq!(
+            template_of("/api/v1/headless/journeys/j-9/state?x=1"),
+            JOURNEY_STATE
+        );
+        assert_eq!(template_of("/api/v1/headless/journeys"), JOURNEYS);
+        for other in [
+            "/api/v1/headless/journeys//state",
+            "/api/v1/headless/nope",
+            "/api/v1/headless/journeys/j/state/extra",
+            "",
+        ] {
+            assert_eq!(template_of(other), OTHER_ROUTE, "{other}");
+        }
+    }
 
     #[test]
     fn fill_substitutes_and_encodes_segments() {

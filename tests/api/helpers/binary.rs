@@ -72,6 +72,27 @@ impl Running {
         Running { child, out }
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Send SIGTERM and wait (at most `secs`) for the child to exit; whether it did.
+    pub async fn terminate(&mut self, secs: u64) -> bool {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while sent && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// Everything printed so far (stdout and stderr interleaved).
     pub fn output(&self) -> String {
         self.out.lock().map(|s| s.clone()).unwrap_or_default()
