@@ -5,6 +5,7 @@
 
 pub mod dedupe;
 pub mod forward;
+pub mod forward_log;
 pub mod ingest;
 #[cfg(test)]
 mod ingest_tests;
