@@ -22,38 +22,27 @@
 //! With the memory store all of this lives in the process and is lost with it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prometheus::{IntCounterVec, IntGauge, Opts};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{json, Value};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use crate::config::Settings;
-use crate::http::retry::Backoff;
 use crate::metrics::Metrics;
 use crate::store::keys::{ForwardEventsKey, ForwardScheduleKey};
 use crate::store::{Store, StoreError};
-use aarthik_contract::headers;
 
 use super::forward_log::{
-    member, parse_member, shown_url, target_of, Attempt, DeliveryState, EventDeliveries,
-    ForwardJob, ForwardLog, TargetState,
+    member, shown_url, target_of, DeliveryState, EventDeliveries, ForwardJob, ForwardLog,
+    TargetState,
 };
-use super::verify::sign;
 
-/// Deliveries in flight at once, per instance.
-const CONCURRENCY: usize = 32;
 /// Longest pause between two attempts.
 pub const MAX_PAUSE: Duration = Duration::from_secs(300);
-/// How often an idle instance looks for due deliveries.
-const POLL: Duration = Duration::from_millis(250);
-/// Pause after the store failed to answer.
-const STORE_PAUSE: Duration = Duration::from_secs(1);
-/// How often the queue-depth gauge is refreshed.
-const DEPTH_EVERY: Duration = Duration::from_secs(5);
 /// How long the delivery log of an event is kept after its last write, beyond the maximum age.
-const LOG_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+pub(super) const LOG_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 /// The ops listing covers about this many of the latest forwarded events.
 const LISTED_EVENTS: usize = 10_000;
 /// The attempt number of a forwarded request (1 for the first).
@@ -62,30 +51,30 @@ pub const ATTEMPT_HEADER: &str = "X-AL-Forward-Attempt";
 /// Handle to forwarding: enqueue (from the ingest path), resend and read (ops). Cheap to clone.
 #[derive(Clone)]
 pub struct Forwarder {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    store: Arc<dyn Store>,
-    log: ForwardLog,
+pub(super) struct Inner {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) log: ForwardLog,
     /// `(target id, URL)`; empty when forwarding is off.
-    targets: Vec<(String, String)>,
-    client: Option<reqwest::Client>,
-    secret: SecretString,
-    first_retry: Duration,
-    max_age: Duration,
+    pub(super) targets: Vec<(String, String)>,
+    pub(super) client: Option<reqwest::Client>,
+    pub(super) secret: SecretString,
+    pub(super) first_retry: Duration,
+    pub(super) max_age: Duration,
     /// How long a taken delivery is reserved for the instance that took it.
-    lease: Duration,
-    wake: Notify,
-    attempts: IntCounterVec,
-    depth: IntGauge,
+    pub(super) lease: Duration,
+    pub(super) wake: Notify,
+    pub(super) attempts: IntCounterVec,
+    pub(super) depth: IntGauge,
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn ms(d: Duration) -> i64 {
+pub(super) fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -191,7 +180,7 @@ impl Forwarder {
         if !self.is_on() {
             return;
         }
-        tokio::spawn(run(Arc::clone(&self.inner)));
+        tokio::spawn(super::forward_worker::run(Arc::clone(&self.inner)));
         tracing::info!(
             targets = self.inner.targets.len(),
             "webhook forwarding on (durable, at-least-once)"
@@ -381,70 +370,8 @@ fn view(event_id: &str, r: &EventDeliveries) -> Value {
     })
 }
 
-async fn run(inner: Arc<Inner>) {
-    let permits = Arc::new(Semaphore::new(CONCURRENCY));
-    let mut depth_at: Option<Instant> = None;
-    let key = ForwardScheduleKey::new();
-    loop {
-        if depth_at.is_none_or(|t| t.elapsed() >= DEPTH_EVERY) {
-            if let Ok(n) = inner.store.index_len(&key).await {
-                inner.depth.set(i64::try_from(n).unwrap_or(i64::MAX));
-            }
-            depth_at = Some(Instant::now());
-        }
-        let free = permits.available_permits();
-        if free == 0 {
-            // Wait for a delivery to finish.
-            if let Ok(p) = Arc::clone(&permits).acquire_owned().await {
-                drop(p);
-            }
-            continue;
-        }
-        let now = now_ms();
-        let taken = match inner
-            .store
-            .schedule_take_due(&key, now, now + ms(inner.lease), free)
-            .await
-        {
-            Ok(taken) => taken,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook forwarding cannot read its queue; retrying");
-                tokio::time::sleep(STORE_PAUSE).await;
-                continue;
-            }
-        };
-        let full = taken.len() >= free;
-        for m in taken {
-            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                return;
-            };
-            let inner = Arc::clone(&inner);
-            tokio::spawn(async move {
-                if let Err(e) = inner.deliver(&m).await {
-                    // The lease runs out and the delivery is taken again.
-                    tracing::warn!(error = %e, "webhook forwarding: store error during a delivery; it will be retried");
-                }
-                drop(permit);
-            });
-        }
-        if !full {
-            tokio::select! {
-                _ = inner.wake.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
-            }
-        }
-    }
-}
-
-/// What one attempt got.
-enum Answer {
-    Delivered(u16),
-    Refused(u16),
-    Unanswered(&'static str),
-}
-
 impl Inner {
-    fn new_state(&self, url: &str, deadline_ms: i64) -> TargetState {
+    pub(super) fn new_state(&self, url: &str, deadline_ms: i64) -> TargetState {
         TargetState {
             url: shown_url(url),
             state: DeliveryState::Pending,
@@ -453,185 +380,6 @@ impl Inner {
             next_attempt_ms: None,
             delivered_at_ms: None,
             last_outcome: None,
-        }
-    }
-
-    async fn unschedule(&self, m: &str) -> Result<(), StoreError> {
-        self.store.index_remove(&ForwardScheduleKey::new(), m).await
-    }
-
-    /// One attempt at a taken delivery, and what follows from it.
-    async fn deliver(&self, m: &str) -> Result<(), StoreError> {
-        let Some((target, event_id)) = parse_member(m) else {
-            return self.unschedule(m).await;
-        };
-        let Some((_, url)) = self.targets.iter().find(|(t, _)| t == target) else {
-            tracing::warn!(
-                event_id,
-                "webhook forwarding: a queued delivery's URL is no longer configured; dropped"
-            );
-            return self.unschedule(m).await;
-        };
-        let Some(job) = self.log.job(event_id).await? else {
-            return self.unschedule(m).await;
-        };
-        let mut state = match self.log.target(event_id, target).await? {
-            Some(s) => s,
-            None => self.new_state(url, job.received_at_ms + ms(self.max_age)),
-        };
-        if state.state != DeliveryState::Pending {
-            return self.unschedule(m).await;
-        }
-        let started_ms = now_ms();
-        if started_ms >= state.deadline_ms {
-            state.state = DeliveryState::Failed;
-            state.next_attempt_ms = None;
-            state.last_outcome = Some("gave up: maximum age reached".into());
-            self.log.put_target(event_id, target, &state).await?;
-            self.attempts.with_label_values(&["gave_up"]).inc();
-            tracing::error!(
-                event_id,
-                "webhook forwarding gave up on an event (maximum age)"
-            );
-            return self.unschedule(m).await;
-        }
-        // The number is spent before the call: a crash during it never reuses it.
-        state.attempts += 1;
-        state.next_attempt_ms = None;
-        let attempt = state.attempts;
-        self.log.put_target(event_id, target, &state).await?;
-        let started = Instant::now();
-        let answer = self.post(&job, url, attempt).await;
-        let mut line = Attempt {
-            at_ms: started_ms,
-            url: state.url.clone(),
-            attempt,
-            status: None,
-            error: None,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            outcome: String::new(),
-        };
-        match answer {
-            Answer::Delivered(status) => {
-                line.status = Some(status);
-                line.outcome = "delivered".into();
-                state.state = DeliveryState::Delivered;
-                state.delivered_at_ms = Some(now_ms());
-                state.last_outcome = Some(format!("HTTP {status}"));
-                self.log.put_attempt(event_id, target, &line).await?;
-                self.log.put_target(event_id, target, &state).await?;
-                self.attempts.with_label_values(&["delivered"]).inc();
-                self.unschedule(m).await
-            }
-            Answer::Refused(_) | Answer::Unanswered(_) => {
-                let failure = match answer {
-                    Answer::Refused(status) => {
-                        line.status = Some(status);
-                        format!("HTTP {status}")
-                    }
-                    Answer::Unanswered(class) => {
-                        line.error = Some(class.to_owned());
-                        class.to_owned()
-                    }
-                    Answer::Delivered(status) => format!("HTTP {status}"),
-                };
-                let next = now_ms() + ms(self.pause(attempt));
-                state.last_outcome = Some(failure.clone());
-                let retry = next < state.deadline_ms;
-                if retry {
-                    line.outcome = "retry".into();
-                    state.next_attempt_ms = Some(next);
-                } else {
-                    line.outcome = "gave_up".into();
-                    state.state = DeliveryState::Failed;
-                }
-                self.log.put_attempt(event_id, target, &line).await?;
-                self.log.put_target(event_id, target, &state).await?;
-                tracing::warn!(event_id, attempt, failure = %failure, retry, "webhook forward attempt failed");
-                if retry {
-                    self.attempts.with_label_values(&["retry"]).inc();
-                    self.store
-                        .schedule_put(
-                            &ForwardScheduleKey::new(),
-                            m,
-                            next,
-                            false,
-                            self.max_age + LOG_RETENTION,
-                        )
-                        .await
-                        .map(|_| ())
-                } else {
-                    self.attempts.with_label_values(&["gave_up"]).inc();
-                    tracing::error!(
-                        event_id,
-                        "webhook forwarding gave up on an event (maximum age)"
-                    );
-                    self.unschedule(m).await
-                }
-            }
-        }
-    }
-
-    /// The pause after failed attempt `attempt` (from 1): doubling from the first retry delay,
-    /// at most [`MAX_PAUSE`], equal jitter (so instances and events spread out).
-    fn pause(&self, attempt: u32) -> Duration {
-        Backoff::doubling(self.first_retry, MAX_PAUSE)
-            .with_equal_jitter()
-            .pause(attempt.saturating_sub(1))
-    }
-
-    /// One attempt, freshly signed.
-    async fn post(&self, job: &ForwardJob, url: &str, attempt: u32) -> Answer {
-        let Some(client) = &self.client else {
-            return Answer::Unanswered("connect");
-        };
-        let timestamp = chrono::Utc::now().timestamp().to_string();
-        let signature = sign(
-            self.secret.expose_secret().as_bytes(),
-            &timestamp,
-            job.body.as_bytes(),
-        );
-        let result = client
-            .post(url)
-            .header("Content-Type", "application/json")
-            .header(headers::WEBHOOK_EVENT_ID, &job.event_id)
-            .header(headers::WEBHOOK_TENANT_ID, &job.tenant_id)
-            .header(headers::WEBHOOK_APPLICATION_ID, &job.application_id)
-            .header(headers::WEBHOOK_TIMESTAMP, &timestamp)
-            .header(headers::WEBHOOK_SIGNATURE, signature)
-            .header(ATTEMPT_HEADER, attempt.to_string())
-            .body(job.body.clone())
-            .send()
-            .await;
-        match result {
-            Ok(r) if r.status().is_success() => Answer::Delivered(r.status().as_u16()),
-            Ok(r) => Answer::Refused(r.status().as_u16()),
-            Err(e) if e.is_timeout() => Answer::Unanswered("timeout"),
-            Err(_) => Answer::Unanswered("connect"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pauses_double_stay_in_their_upper_half_and_are_capped() {
-        let f = Forwarder::off(Arc::new(crate::store::MemoryStore::new("t:"))).unwrap();
-        let mut inner = Arc::try_unwrap(f.inner).ok().expect("one owner");
-        inner.first_retry = Duration::from_millis(1000);
-        for (attempt, full) in [
-            (1, 1000u64),
-            (2, 2000),
-            (3, 4000),
-            (20, 300_000),
-            (99, 300_000),
-        ] {
-            for _ in 0..50 {
-                let p = inner.pause(attempt).as_millis() as u64;
-                assert!((full / 2..=full).contains(&p), "attempt {attempt}: {p}");
-            }
         }
     }
 }
