@@ -532,11 +532,11 @@
     const d = r.data;
     const items = Array.isArray(d) ? d : (d && (d.deliveries || d.items)) || [];
     // The delivery shape is the server's: show known fields first, then whatever else it sends.
-    const known = ['eventID', 'url', 'status', 'attempts', 'lastAttemptAt', 'nextAttemptAt', 'lastStatus', 'lastError'];
+    const known = ['eventID', 'url', 'state', 'status', 'attempts', 'lastAttemptAt', 'nextAttemptAt', 'lastOutcome', 'lastStatus', 'lastError'];
     const keys = [...new Set([...known.filter((k) => items.some((i) => i && k in i)), ...items.flatMap((i) => Object.keys(i || {}))])];
     $('forwarding-head').replaceChildren(h('tr', {}, keys.map((k) => h('th', {}, k)), h('th', {}, '')));
     for (const it of items) {
-      const cells = keys.map((k) => h('td', { class: /At$/.test(k) ? '' : 'mono' }, /At$/.test(k) ? time(it[k]) : (k === 'status' ? badge(it[k]) : str(it[k]))));
+      const cells = keys.map((k) => h('td', { class: /At$/.test(k) ? '' : 'mono' }, /At$/.test(k) ? time(it[k]) : (k === 'status' || k === 'state' ? badge(it[k]) : str(it[k]))));
       const resend = it.eventID ? h('button', { type: 'button', 'data-testid': 'forwarding-resend', onclick: () => resendForward(it.eventID) }, 'Re-send') : null;
       rows.append(h('tr', { 'data-testid': 'forwarding-row' }, cells, h('td', {}, resend)));
     }

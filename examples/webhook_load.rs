@@ -25,8 +25,8 @@ use aarthik_bff::events::Events;
 use aarthik_bff::startup::Application;
 use aarthik_bff::store::{RedisStore, Store};
 use aarthik_bff::webhook::ingest::Ingestor;
-use aarthik_bff::webhook::payload;
 use aarthik_bff::webhook::verify::{sign, Verifier};
+use aarthik_bff::webhook::{payload, Forwarder};
 use secrecy::SecretString;
 
 const SECRET: &str = "whsec_bench_secret";
@@ -180,6 +180,7 @@ async fn main() {
         Events::new(Arc::clone(&store), &settings),
         Directory::new(Arc::clone(&store)),
         &settings,
+        Forwarder::off(Arc::clone(&store)).expect("forwarding (off)"),
     );
     let seq = Arc::new(AtomicU64::new(1_775_121_370_000));
     let mut lat = Vec::new();
@@ -189,7 +190,7 @@ async fn main() {
         let snap =
             payload::parse(body(&format!("evt_s{s}"), s % 1000, s).as_bytes()).expect("parse");
         let t = Instant::now();
-        ingestor.ingest(&snap).await.expect("ingest");
+        ingestor.ingest(&snap, b"{}").await.expect("ingest");
         lat.push(t.elapsed());
     }
     lat.sort();
@@ -210,7 +211,7 @@ async fn main() {
                     let s = seq.fetch_add(1, Ordering::Relaxed);
                     let snap = payload::parse(body(&format!("evt_c{s}"), s % 1000, s).as_bytes())
                         .expect("parse");
-                    if ingestor.ingest(&snap).await.is_ok() {
+                    if ingestor.ingest(&snap, b"{}").await.is_ok() {
                         stored.fetch_add(1, Ordering::Relaxed);
                     }
                 }

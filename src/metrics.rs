@@ -165,6 +165,9 @@ label_enum!(
         IndexPut => "index_put",
         IndexRemove => "index_remove",
         IndexDesc => "index_desc",
+        IndexLen => "index_len",
+        SchedulePut => "schedule_put",
+        ScheduleTakeDue => "schedule_take_due",
         Publish => "publish",
         Subscribe => "subscribe",
     }

@@ -195,6 +195,7 @@ struct Deps {
     ops_sessions: web::Data<crate::auth::OpsSessions>,
     proxy: web::Data<crate::proxy::forward::ProxyDeps>,
     receiver: web::Data<crate::webhook::Receiver>,
+    forwarder: web::Data<crate::webhook::Forwarder>,
     ops: web::Data<crate::ops::OpsViews>,
     live: web::Data<crate::live::Live>,
     origins: web::Data<crate::middleware::cors::AllowedOrigins>,
@@ -232,16 +233,14 @@ impl Deps {
         // This instance's one wake-up subscription, shared by every event stream it serves.
         let hub = crate::live::Hub::start(Arc::clone(&store), crate::live::Live::limits(settings));
         let live = crate::live::Live::new(hub, events.updates.clone(), settings);
+        let forwarder = crate::webhook::Forwarder::new(settings, Arc::clone(&store), &metrics)?;
+        forwarder.start();
         let receiver = crate::webhook::Receiver::new(
             settings,
             Arc::clone(&store),
             events.clone(),
             directory.clone(),
-            crate::webhook::Forwarder::start(
-                &settings.webhook,
-                settings.webhook_forward_urls(),
-                metrics.clone(),
-            ),
+            forwarder.clone(),
         );
         // A revocation read from any instance drops this instance's token memo for that user.
         let forget_memo: crate::auth::revocation::Listener = {
@@ -285,6 +284,7 @@ impl Deps {
             }),
             sessions: web::Data::new(sessions),
             receiver: web::Data::new(receiver),
+            forwarder: web::Data::new(forwarder),
             ops: web::Data::new(crate::ops::OpsViews::new(events, directory)),
             live: web::Data::new(live),
             origins: web::Data::new(crate::middleware::cors::AllowedOrigins::from_settings(
@@ -328,6 +328,7 @@ fn create_app(
         .app_data(deps.ops_sessions)
         .app_data(deps.proxy)
         .app_data(deps.receiver)
+        .app_data(deps.forwarder)
         .app_data(deps.ops)
         .app_data(deps.live)
         .app_data(deps.origins)

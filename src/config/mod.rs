@@ -141,8 +141,11 @@ pub struct WebhookSettings {
     /// Comma-separated URLs that receive a re-signed copy of each newly stored event.
     pub forward_urls: String,
     pub forward_secret: SecretString,
+    /// Deprecated and ignored (forwarding retries until `forward_max_age_secs`); still accepted.
     pub forward_max_attempts: u32,
     pub forward_first_retry_ms: u64,
+    /// How long after an event was received its forwarding is retried before giving up.
+    pub forward_max_age_secs: u64,
     pub forward_timeout_ms: u64,
     /// Time allowed to receive a webhook body (then 408).
     pub read_timeout_ms: u64,

@@ -254,6 +254,12 @@ impl Settings {
                 "must be 1..=60000",
             ));
         }
+        if !(1..=MAX_FORWARD_AGE_SECS).contains(&self.webhook.forward_max_age_secs) {
+            return Err(ConfigError::new(
+                "webhook.forward_max_age_secs",
+                "must be 1..=2592000 (30 days)",
+            ));
+        }
         if self.webhook.forward_timeout_ms == 0 || self.webhook.forward_timeout_ms > 60_000 {
             return Err(ConfigError::new(
                 "webhook.forward_timeout_ms",
@@ -397,3 +403,6 @@ fn check_encryption_keys(spec: &str) -> Result<(), String> {
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;
+
+/// The longest `webhook.forward_max_age_secs`: 30 days.
+const MAX_FORWARD_AGE_SECS: u64 = 30 * 86_400;

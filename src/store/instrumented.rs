@@ -222,6 +222,42 @@ impl Store for Instrumented {
             .await
     }
 
+    async fn index_len(&self, key: &str) -> Result<u64, StoreError> {
+        self.timed(StoreOp::IndexLen, self.inner.index_len(key))
+            .await
+    }
+
+    async fn schedule_put(
+        &self,
+        key: &str,
+        member: &str,
+        due_ms: i64,
+        only_if_absent: bool,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.timed(
+            StoreOp::SchedulePut,
+            self.inner
+                .schedule_put(key, member, due_ms, only_if_absent, ttl),
+        )
+        .await
+    }
+
+    async fn schedule_take_due(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        self.timed(
+            StoreOp::ScheduleTakeDue,
+            self.inner
+                .schedule_take_due(key, now_ms, lease_until_ms, limit),
+        )
+        .await
+    }
+
     async fn index_desc(
         &self,
         key: &str,

@@ -124,6 +124,16 @@ key_def! {
     UserUpdatesGuardKey = "live:{" (user_id) "}:pushed";
     /// The pub/sub channel that wakes the live streams of every instance.
     LiveWakeChannel = "live:wake";
+    /// Forwarding deliveries waiting for their next attempt (a schedule: member
+    /// `<target>|<event id>`, scored by the due time in unix ms). Every operation on it touches
+    /// this one key only.
+    ForwardScheduleKey = "fwd:schedule";
+    /// One event's forwarding: the job, each target's delivery state and every attempt (a hash).
+    /// Every operation on it touches this one key only.
+    ForwardRecordKey = "fwd:evt:" (event_id);
+    /// The events with a forwarding record, scored by when they were received (a sorted index,
+    /// for the ops listing).
+    ForwardEventsKey = "fwd:events";
 }
 
 #[cfg(test)]
@@ -195,6 +205,9 @@ mod tests {
                 "live:{u-1}:pushed",
             ),
             (LiveWakeChannel::new().to_string(), "live:wake"),
+            (ForwardScheduleKey::new().to_string(), "fwd:schedule"),
+            (ForwardRecordKey::new("evt_1").to_string(), "fwd:evt:evt_1"),
+            (ForwardEventsKey::new().to_string(), "fwd:events"),
         ];
         for (built, expected) in pinned {
             assert_eq!(built, expected);

@@ -474,6 +474,57 @@ impl Store for MemoryStore {
         self.on_index(key, Vec::new(), |ix| ix.desc(max_score, offset, limit))
     }
 
+    async fn index_len(&self, key: &str) -> Result<u64, StoreError> {
+        self.on_index(key, 0, |ix| ix.len() as u64)
+    }
+
+    async fn schedule_put(
+        &self,
+        key: &str,
+        member: &str,
+        due_ms: i64,
+        only_if_absent: bool,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let key = self.key(key);
+        let max = self.max_keys;
+        self.with(|inner, now| {
+            if live(inner, &key, now).is_none() {
+                admit(inner, &key, now, max)?;
+            }
+            let entry = inner.map.entry(key).or_insert_with(|| Entry {
+                value: Value::Index(SortedIndex::default()),
+                expires_at: now,
+            });
+            let Value::Index(ix) = &mut entry.value else {
+                return Err(wrong_type());
+            };
+            entry.expires_at = now + ttl;
+            if only_if_absent && ix.score(member).is_some() {
+                return Ok(false);
+            }
+            let moved = ix.score(member) != Some(due_ms);
+            ix.put(member, due_ms, usize::MAX);
+            Ok(moved)
+        })?
+    }
+
+    async fn schedule_take_due(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        self.on_index(key, Vec::new(), |ix| {
+            let due = ix.asc_upto(now_ms, limit);
+            for m in &due {
+                ix.put(m, lease_until_ms, usize::MAX);
+            }
+            due
+        })
+    }
+
     async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError> {
         self.bus.publish(&self.key(channel), message)
     }

@@ -176,6 +176,33 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<(String, i64)>, StoreError>;
 
+    /// Number of members in a sorted index (0 when there is none).
+    async fn index_len(&self, key: &str) -> Result<u64, StoreError>;
+
+    /// Put `member` into a schedule (a sorted index scored by a due time in unix ms) at `due_ms`,
+    /// and (re)set the schedule's TTL. With `only_if_absent`, a member already there keeps its
+    /// time. True when the member was added or moved. (Unlike [`Store::index_put`] nothing is
+    /// trimmed.) Members leave with [`Store::index_remove`].
+    async fn schedule_put(
+        &self,
+        key: &str,
+        member: &str,
+        due_ms: i64,
+        only_if_absent: bool,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
+
+    /// Take up to `limit` members due at `now_ms` (score at most `now_ms`, earliest first) and, in
+    /// the same atomic step, move each to `lease_until_ms`, so no other caller takes it until
+    /// then: a taker that dies leaves the member to come due again when its lease runs out.
+    async fn schedule_take_due(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
+
     /// Send `message` to everyone subscribed to `channel` right now, on every instance sharing
     /// this store (nobody else ever sees it).
     async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError>;

@@ -29,6 +29,7 @@ struct Scripts {
     put_versioned: Script,
     incr_with_ttl: Script,
     append_if_newer: Script,
+    take_due: Script,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -92,6 +93,11 @@ impl RedisStore {
                       redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[5])
                       redis.call('PEXPIRE', KEYS[1], ARGV[6])
                       return id",
+                ),
+                take_due: Script::new(
+                    r"local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+                      for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m) end
+                      return due",
                 ),
             },
         })
@@ -450,6 +456,60 @@ impl Store for RedisStore {
             .take(limit)
             .map(|(member, score)| (member, score as i64))
             .collect())
+    }
+
+    async fn index_len(&self, key: &str) -> Result<u64, StoreError> {
+        let mut c = self.conn().await?;
+        c.zcard(self.key(key)).await.map_err(unavailable)
+    }
+
+    async fn schedule_put(
+        &self,
+        key: &str,
+        member: &str,
+        due_ms: i64,
+        only_if_absent: bool,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut c = self.conn().await?;
+        let k = self.key(key);
+        let mut zadd = redis::cmd("ZADD");
+        zadd.arg(&k);
+        if only_if_absent {
+            zadd.arg("NX");
+        }
+        // CH: count members whose score changed too, not only new ones.
+        zadd.arg("CH").arg(due_ms).arg(member);
+        let (changed,): (u64,) = redis::pipe()
+            .atomic()
+            .add_command(zadd)
+            .cmd("PEXPIRE")
+            .arg(&k)
+            .arg(ms(ttl))
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(changed > 0)
+    }
+
+    async fn schedule_take_due(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut c = self.conn().await?;
+        self.scripts
+            .take_due
+            .key(self.key(key))
+            .arg(now_ms)
+            .arg(lease_until_ms)
+            .arg(limit.max(1))
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)
     }
 
     async fn subscribe(&self, channel: &str) -> Result<Subscription, StoreError> {

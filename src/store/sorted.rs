@@ -30,6 +30,24 @@ impl SortedIndex {
         }
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.scores.len()
+    }
+
+    pub(super) fn score(&self, member: &str) -> Option<i64> {
+        self.scores.get(member).copied()
+    }
+
+    /// Up to `limit` members scored at most `max_score`, lowest score first.
+    pub(super) fn asc_upto(&self, max_score: i64, limit: usize) -> Vec<String> {
+        self.by_score
+            .iter()
+            .take_while(|(score, _)| *score <= max_score)
+            .take(limit)
+            .map(|(_, member)| member.clone())
+            .collect()
+    }
+
     /// Scores at most `max_score`, highest first (equal scores: member descending).
     pub(super) fn desc(&self, max_score: i64, offset: usize, limit: usize) -> Vec<(String, i64)> {
         let upto: Box<dyn DoubleEndedIterator<Item = &(i64, String)>> =

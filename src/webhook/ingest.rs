@@ -16,6 +16,9 @@
 //! - the announcement only wakes readers, which read the store: repeating it is harmless, and a
 //!   failed one fails the run, so the sender's retry announces again.
 //!
+//! - the forwarding job (when forwarding is on) is recorded and scheduled last: an acknowledged
+//!   event always has its job, and a re-run finds it there (see `forward`).
+//!
 //! Only after all of that is the dedupe marker set to `done` (see `dedupe`) and 2xx sent.
 
 use std::sync::Arc;
@@ -28,6 +31,7 @@ use crate::store::{Store, StoreError};
 use aarthik_contract::envelope::now_timestamp;
 
 use super::dedupe::{Claim, Dedupe};
+use super::forward::Forwarder;
 use super::payload::Snapshot;
 
 /// A `processing` claim outlives any run (runs are cut off at [`RUN_BUDGET`]).
@@ -58,6 +62,7 @@ pub struct Ingestor {
     directory: Directory,
     events: Events,
     dedupe: Dedupe,
+    forwarder: Forwarder,
     retention: Duration,
     /// `borrowerExternalID` is the partner's user id (no pseudonyms configured).
     borrower_is_user: bool,
@@ -70,6 +75,7 @@ impl Ingestor {
         events: Events,
         directory: Directory,
         settings: &Settings,
+        forwarder: Forwarder,
     ) -> Self {
         use secrecy::ExposeSecret;
         let retention = Duration::from_secs(settings.webhook.dedupe_ttl_secs);
@@ -77,6 +83,7 @@ impl Ingestor {
             dedupe: Dedupe::new(store, retention, CLAIM_LEASE, DUPLICATE_WAIT),
             events,
             directory,
+            forwarder,
             retention,
             borrower_is_user: settings
                 .auth
@@ -87,16 +94,23 @@ impl Ingestor {
         }
     }
 
-    /// Store a snapshot once; a duplicate changes nothing.
-    pub async fn ingest(&self, snap: &Snapshot) -> Result<Outcome, IngestError> {
+    /// Store a snapshot once (and queue its forwarding: `raw` is the verified body); a duplicate
+    /// changes nothing.
+    pub async fn ingest(&self, snap: &Snapshot, raw: &[u8]) -> Result<Outcome, IngestError> {
         let token = match self.dedupe.claim(&snap.event_id).await? {
             Claim::Done => return Ok(Outcome::Duplicate),
             Claim::InFlight => return Err(IngestError::InFlight),
             Claim::Owned(token) => token,
         };
-        let run = tokio::time::timeout(RUN_BUDGET, self.apply(snap))
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Unavailable("webhook run timed out".into())));
+        let run = tokio::time::timeout(RUN_BUDGET, async {
+            let items = self.apply(snap).await?;
+            self.forwarder
+                .enqueue(&snap.event_id, &snap.tenant_id, &snap.application_id, raw)
+                .await?;
+            Ok(items)
+        })
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("webhook run timed out".into())));
         match run {
             Ok(items) => match self.dedupe.finish(&token).await {
                 Ok(()) => Ok(Outcome::Stored(items)),

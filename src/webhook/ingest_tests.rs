@@ -184,6 +184,36 @@ impl Store for Flaky {
     ) -> Result<Vec<(String, i64)>, StoreError> {
         gated!(self, self.inner.index_desc(key, max_score, offset, limit))
     }
+    async fn index_len(&self, key: &str) -> Result<u64, StoreError> {
+        gated!(self, self.inner.index_len(key))
+    }
+    async fn schedule_put(
+        &self,
+        key: &str,
+        member: &str,
+        due_ms: i64,
+        only_if_absent: bool,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        gated!(
+            self,
+            self.inner
+                .schedule_put(key, member, due_ms, only_if_absent, ttl)
+        )
+    }
+    async fn schedule_take_due(
+        &self,
+        key: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        gated!(
+            self,
+            self.inner
+                .schedule_take_due(key, now_ms, lease_until_ms, limit)
+        )
+    }
     async fn publish(&self, channel: &str, message: &[u8]) -> Result<(), StoreError> {
         gated!(self, self.inner.publish(channel, message))
     }
@@ -220,24 +250,25 @@ async fn a_retry_after_a_failure_at_any_step_stores_the_event_exactly_once() {
                 Events::new(Arc::clone(&store), &settings),
                 Directory::new(Arc::clone(&store)),
                 &settings,
+                crate::webhook::Forwarder::off(Arc::clone(&store)).unwrap(),
             );
             assert!(matches!(
-                ingestor.ingest(&earlier).await.unwrap(),
+                ingestor.ingest(&earlier, b"{}").await.unwrap(),
                 Outcome::Stored(_)
             ));
             let before = flaky.calls.load(Ordering::SeqCst);
             flaky.fail_at.store(before + fail_at, Ordering::SeqCst);
-            let first = ingestor.ingest(&snap).await;
+            let first = ingestor.ingest(&snap, b"{}").await;
             let failed = first.is_err();
             flaky.disarm();
             if failed {
                 exercised += 1;
-                let retry = ingestor.ingest(&snap).await.unwrap();
+                let retry = ingestor.ingest(&snap, b"{}").await.unwrap();
                 assert!(matches!(retry, Outcome::Stored(_) | Outcome::Duplicate));
             }
             // And one more duplicate delivery changes nothing.
             assert!(matches!(
-                ingestor.ingest(&snap).await.unwrap(),
+                ingestor.ingest(&snap, b"{}").await.unwrap(),
                 Outcome::Duplicate
             ));
             let feed = Feed::new(Arc::clone(&store), feed_trim(&settings));

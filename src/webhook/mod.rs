@@ -5,6 +5,8 @@
 
 pub mod dedupe;
 pub mod forward;
+pub mod forward_log;
+mod forward_worker;
 pub mod ingest;
 #[cfg(test)]
 mod ingest_tests;

@@ -23,7 +23,7 @@ use crate::directory::Directory;
 use crate::events::{DeadLetters, Events, Kept};
 use crate::store::{Store, StoreError};
 
-use super::forward::{ForwardJob, Forwarder};
+use super::forward::Forwarder;
 use super::ingest::{IngestError, Ingestor, Outcome};
 use super::payload::{self, Snapshot};
 use super::verify::{is_fresh, parse_timestamp, Verifier};
@@ -86,7 +86,6 @@ pub struct Receiver {
     application_id: Option<String>,
     ingestor: Ingestor,
     dead_letters: DeadLetters,
-    forwarder: Forwarder,
     /// Bodies being read right now (a slow or stalled sender holds one permit, never more memory).
     reads: Arc<Semaphore>,
     read_timeout: Duration,
@@ -112,8 +111,7 @@ impl Receiver {
             tenant_id: configured(&s.webhook.tenant_id),
             application_id: configured(&s.webhook.application_id),
             dead_letters: events.dead_letters.clone(),
-            ingestor: Ingestor::new(store, events, directory, s),
-            forwarder,
+            ingestor: Ingestor::new(store, events, directory, s, forwarder),
             reads: Arc::new(Semaphore::new(s.webhook.max_concurrent_reads.max(1))),
             read_timeout: Duration::from_millis(s.webhook.read_timeout_ms),
         }
@@ -267,16 +265,10 @@ impl Receiver {
     async fn store(&self, snap: &Snapshot, body: Bytes) -> Result<Receipt, WebhookError> {
         // The signed body's own tenant/application must be ours too.
         self.check_scope(Some(&snap.tenant_id), Some(&snap.application_id))?;
-        let outcome = self.ingestor.ingest(snap).await?;
+        let outcome = self.ingestor.ingest(snap, &body).await?;
         let outcome = match outcome {
             Outcome::Stored(items) => {
                 tracing::info!(event_id = %snap.event_id, journeys = items.len(), "webhook stored");
-                self.forwarder.enqueue(ForwardJob {
-                    event_id: snap.event_id.clone(),
-                    tenant_id: snap.tenant_id.clone(),
-                    application_id: snap.application_id.clone(),
-                    body,
-                });
                 "stored"
             }
             Outcome::Duplicate => {

@@ -1,7 +1,9 @@
 //! `POST /v1/webhooks/aarthik`: read the raw body (bounded), hand it to the
 //! [`Receiver`](super::Receiver), map the outcome to the envelope. Also
 //! `POST /v1/ops/dead-letters/{id}/redrive` (ops token, audited): re-running a kept delivery is
-//! the receiver's pipeline, so it lives here rather than in the read-only ops capability.
+//! the receiver's pipeline, so it lives here rather than in the read-only ops capability. And the
+//! forwarding delivery log (`GET /v1/ops/forwarding/{eventID}`) with its re-send
+//! (`POST /v1/ops/forwarding/{eventID}/resend`, audited).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -11,6 +13,8 @@ use crate::error::{ok, ApiError};
 use crate::http::body::{read_limited, BodyError};
 use crate::metrics::{Metrics, WebhookRejection};
 
+use super::forward::Forwarder;
+use super::forward_log::DeliveryState;
 use super::receive::{names, DeliveryHeaders, Receiver, WebhookError};
 
 /// The public path of the receiver.
@@ -18,7 +22,10 @@ pub const PATH: &str = "/v1/webhooks/aarthik";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource(PATH).post(receive))
-        .service(web::resource("/v1/ops/dead-letters/{id}/redrive").post(redrive));
+        .service(web::resource("/v1/ops/dead-letters/{id}/redrive").post(redrive))
+        .service(web::resource("/v1/ops/forwarding").get(list))
+        .service(web::resource("/v1/ops/forwarding/{eventID}").get(deliveries))
+        .service(web::resource("/v1/ops/forwarding/{eventID}/resend").post(resend));
 }
 
 /// The largest webhook body accepted: 1 MiB.
@@ -97,6 +104,85 @@ async fn redrive(
         "eventID": receipt.event_id,
         "outcome": receipt.outcome,
     })))
+}
+
+/// The audit action of a forwarding re-send.
+pub const RESEND_ACTION: &str = "resend";
+
+fn no_forwarding() -> ApiError {
+    ApiError::NotFound("No forwarding record for this event.".into())
+}
+
+/// An event id as the receiver accepts them; anything else cannot have a record.
+fn event_id(path: web::Path<String>) -> Result<String, ApiError> {
+    let id = path.into_inner();
+    crate::events::is_safe_id(&id)
+        .then_some(id)
+        .ok_or_else(no_forwarding)
+}
+
+/// The most deliveries' events a listing reads.
+const MAX_LIST: usize = 100;
+
+async fn list(
+    _: OpsCaller,
+    forwarder: web::Data<Forwarder>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let get = |k: &str| query.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let bad = |m: &str| ApiError::Validation(m.to_owned());
+    let state = get("state")
+        .map(|s| match s {
+            "pending" => Ok(DeliveryState::Pending),
+            "delivered" => Ok(DeliveryState::Delivered),
+            "failed" => Ok(DeliveryState::Failed),
+            _ => Err(bad("state must be pending, delivered or failed.")),
+        })
+        .transpose()?;
+    let event_id = get("eventID")
+        .map(|e| {
+            crate::events::is_safe_id(e)
+                .then_some(e)
+                .ok_or_else(|| bad("eventID must be 1-128 characters of A-Z a-z 0-9 . _ -."))
+        })
+        .transpose()?;
+    let limit = get("limit")
+        .map(|l| {
+            l.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIST).contains(n))
+                .ok_or_else(|| bad(&format!("limit must be a whole number 1..={MAX_LIST}.")))
+        })
+        .transpose()?
+        .unwrap_or(50);
+    Ok(ok(forwarder.list(state, event_id, limit).await?))
+}
+
+async fn deliveries(
+    _: OpsCaller,
+    forwarder: web::Data<Forwarder>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let view = forwarder.deliveries(&event_id(path)?).await?;
+    Ok(ok(view.ok_or_else(no_forwarding)?))
+}
+
+async fn resend(
+    caller: OpsCaller,
+    forwarder: web::Data<Forwarder>,
+    audit: web::Data<Audit>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if !forwarder.is_on() {
+        return Err(ApiError::Validation(
+            "Forwarding is off (webhook.forward_urls is empty): there is nowhere to re-send to."
+                .into(),
+        ));
+    }
+    let id = event_id(path)?;
+    let view = forwarder.resend(&id).await?.ok_or_else(no_forwarding)?;
+    audit.record(&caller.operator, RESEND_ACTION, &id).await?;
+    Ok(ok(view))
 }
 
 /// The headers the receiver looks at (first value of each, when valid UTF-8).

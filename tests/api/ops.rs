@@ -14,6 +14,8 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v1/ops/events/stream"),
     ("GET", "/v1/ops/dead-letters"),
     ("POST", "/v1/ops/dead-letters/abc/redrive"),
+    ("GET", "/v1/ops/forwarding/evt_1"),
+    ("POST", "/v1/ops/forwarding/evt_1/resend"),
 ];
 
 #[tokio::test]

@@ -47,6 +47,8 @@ conformance!(
     stream_rejects_a_cursor_it_did_not_issue,
     sorted_index_pages_highest_score_first_and_keeps_the_top,
     sorted_index_members_move_leave_and_expire,
+    schedule_hands_out_due_members_once_per_lease,
+    concurrent_schedule_takers_never_share_a_member,
     guarded_append_takes_only_a_newer_sequence_per_field,
     a_published_message_reaches_the_channels_subscribers,
     lease_lock_excludes_others_and_fences_increase,
@@ -320,6 +322,75 @@ async fn sorted_index_pages_highest_score_first_and_keeps_the_top(s: Arc<dyn Sto
         s.index_desc("ix", i64::MAX, 0, 10).await.unwrap(),
         scored(&[("j-c", t + 5), ("j-e", t + 1), ("j-b", t)])
     );
+}
+
+async fn schedule_hands_out_due_members_once_per_lease(s: Arc<dyn Store>) {
+    assert!(s.schedule_put("q", "a", 100, false, LONG).await.unwrap());
+    assert!(s.schedule_put("q", "b", 50, false, LONG).await.unwrap());
+    assert!(s.schedule_put("q", "c", 500, false, LONG).await.unwrap());
+    // only_if_absent keeps a member's time; a plain put moves it.
+    assert!(!s.schedule_put("q", "a", 10, true, LONG).await.unwrap());
+    assert_eq!(s.index_len("q").await.unwrap(), 3);
+    assert_eq!(s.index_len("never-written").await.unwrap(), 0);
+    // Earliest first, only the due ones, at most `limit`.
+    assert_eq!(
+        s.schedule_take_due("q", 200, 10_000, 1).await.unwrap(),
+        ["b"]
+    );
+    assert_eq!(
+        s.schedule_take_due("q", 200, 10_000, 10).await.unwrap(),
+        ["a"]
+    );
+    // Leased: not due again until the lease ends, then handed out again.
+    assert!(s
+        .schedule_take_due("q", 9_999, 20_000, 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|m| m == "c"));
+    let again = s.schedule_take_due("q", 10_000, 30_000, 10).await.unwrap();
+    assert_eq!(again, ["a", "b"]);
+    // A plain put re-schedules a leased member; removal takes it out.
+    assert!(s.schedule_put("q", "a", 1, false, LONG).await.unwrap());
+    s.index_remove("q", "b").await.unwrap();
+    assert_eq!(s.schedule_take_due("q", 2, 3, 10).await.unwrap(), ["a"]);
+    assert_eq!(s.index_len("q").await.unwrap(), 2);
+    assert!(s
+        .schedule_take_due("nothing", i64::MAX, 1, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // The schedule expires as a whole.
+    s.schedule_put("short", "x", 1, false, Duration::from_millis(200))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.index_len("short").await.unwrap(), 0);
+}
+
+async fn concurrent_schedule_takers_never_share_a_member(s: Arc<dyn Store>) {
+    for i in 0..40 {
+        s.schedule_put("race", &format!("m{i:02}"), i, false, LONG)
+            .await
+            .unwrap();
+    }
+    let takers = (0..8).map(|_| {
+        let s = Arc::clone(&s);
+        tokio::spawn(async move {
+            s.schedule_take_due("race", 1_000, 1_000_000, 7)
+                .await
+                .unwrap()
+        })
+    });
+    let mut all = Vec::new();
+    for t in takers {
+        all.extend(t.await.unwrap());
+    }
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), total, "a member was handed to two takers");
+    assert_eq!(total, 40);
 }
 
 async fn sorted_index_members_move_leave_and_expire(s: Arc<dyn Store>) {
