@@ -4,7 +4,8 @@
 #   - validates every rendered resource against the Kubernetes schemas (PyPI kubernetes-validate,
 #     installed into .tmp/deploy-venv); CRD kinds it has no schema for are reported as SKIP;
 #   - consistency checks no schema sees (scripts/check_deploy_kit.py): probes, drain timing,
-#     secrets as files, ports, selectors, production rules, compose wiring;
+#     secrets as files, ports, selectors, production rules, compose wiring, and the Dockerfile
+#     (runtime target without development configuration, health check, base images pinned);
 #   - docker compose config -q (or docker-compose), and nginx -t, when those tools are there;
 #   - promtool check rules on deploy/observability/alerts.yml and on every query of the Grafana
 #     dashboard (promtool from PATH, else Debian's `prometheus` package unpacked into .tmp).
@@ -114,6 +115,9 @@ fi
 if [ -n "$py" ]; then
   run_checks "$py" scripts/check_deploy_kit.py compose deploy/docker-compose.yml deploy/nginx/nginx.conf
 fi
+# The Dockerfile (needs no PyYAML): production target, no development configuration, the health
+# check, base images pinned by digest.
+run_checks "${py:-python3}" scripts/check_deploy_kit.py dockerfile Dockerfile
 
 compose=()
 if timeout 20 docker compose version >/dev/null 2>&1; then compose=(docker compose)

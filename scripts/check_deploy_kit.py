@@ -3,14 +3,15 @@
 
 Usage: check_deploy_kit.py k8s NAME RENDERED.yaml [BASE_RENDERED.yaml]
        check_deploy_kit.py compose deploy/docker-compose.yml deploy/nginx/nginx.conf
+       check_deploy_kit.py dockerfile Dockerfile
 
-Prints one line per check: `PASS <name>` or `FAIL <name>: <why>`. Needs PyYAML.
+Prints one line per check: `PASS <name>`, `FAIL <name>: <why>` or `SKIP <name>: <why>`. The k8s
+and compose checks need PyYAML. Base images not pinned by digest are a SKIP (a release pins them
+with scripts/pin-images.sh; `scripts/pin-images.sh --check` is the release gate).
 """
 import os
 import re
 import sys
-
-import yaml
 
 SECRET_DIR = "/run/secrets/bff"
 # Settings that are secrets: they may only arrive as files (`<key>_FILE`).
@@ -39,6 +40,8 @@ class Checks:
 
 
 def load_all(path):
+    import yaml  # only the k8s and compose checks need PyYAML
+
     with open(path, encoding="utf-8") as f:
         return [d for d in yaml.safe_load_all(f) if d]
 
@@ -275,11 +278,136 @@ def compose_checks(compose_path, nginx_path):
     return c.failed
 
 
+# ---------------------------------------------------------------- Dockerfile
+
+DEV_SECRET_VALUES = (
+    "sk_test_sandbox_key", "dev-only-hs256-secret", "whsec_dev_sandbox_secret", "dev-ops-token",
+    "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=",
+)
+
+
+def dockerfile_stages(path):
+    """[(name, parent, [(instruction, args)])] in order; continuation lines joined."""
+    with open(path, encoding="utf-8") as f:
+        text = re.sub(r"\\\n", " ", f.read())
+    stages = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        instr, _, args = line.partition(" ")
+        instr = instr.upper()
+        if instr == "FROM":
+            words = [w for w in args.split() if not w.startswith("--")]
+            name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+            stages.append((name, words[0], []))
+        elif stages:
+            stages[-1][2].append((instr, args.strip()))
+    return stages
+
+
+def dockerfile_checks(path):
+    c = Checks("dockerfile")
+    here = os.path.dirname(os.path.abspath(path))
+    stages = dockerfile_stages(path)
+    by_name = {name: (parent, body) for name, parent, body in stages if name}
+    names = set(by_name)
+
+    def chain(name):
+        """The stage and every stage it is built FROM, nearest first."""
+        out = []
+        while name in by_name:
+            out.append(name)
+            name = by_name[name][0]
+        return out
+
+    runtime = stages[-1][0]
+    runtime_chain = chain(runtime)
+
+    def last(instr, stage_chain):
+        for st in stage_chain:
+            found = [a for i, a in by_name[st][1] if i == instr]
+            if found:
+                return found[-1]
+        return None
+
+    def production_target():
+        out = []
+        if runtime != "runtime":
+            out.append(f"the last stage (the default target) is {runtime!r}, not 'runtime'")
+        env = " ".join(a for st in runtime_chain for i, a in by_name[st][1] if i == "ENV")
+        if "BFF_ENV=production" not in env:
+            out.append("runtime does not set BFF_ENV=production")
+        return out
+
+    def no_dev_config():
+        out = []
+        for st in runtime_chain:
+            for instr, args in by_name[st][1]:
+                if instr not in ("COPY", "ADD") or "--from=" in args:
+                    continue
+                sources = [w for w in args.split() if not w.startswith("--")][:-1]
+                for src in sources:
+                    if src.rstrip("/") in ("config", ".", "deploy", "deploy/secrets") \
+                            or src.endswith("default.toml") or "secrets" in src:
+                        out.append(f"stage {st}: {instr} {src} (development configuration or secrets)")
+                    # A file copied in must not hold a development secret either.
+                    full = os.path.join(here, src)
+                    if os.path.isfile(full):
+                        with open(full, encoding="utf-8", errors="replace") as f:
+                            content = f.read()
+                        for value in DEV_SECRET_VALUES:
+                            if value in content:
+                                out.append(f"stage {st}: {src} holds a development secret")
+                                break
+            for instr, args in by_name[st][1]:
+                if any(value in args for value in DEV_SECRET_VALUES):
+                    out.append(f"stage {st}: {instr} carries a development secret")
+        return out
+
+    def healthcheck():
+        hc = last("HEALTHCHECK", runtime_chain)
+        if hc is None:
+            return ["runtime has no HEALTHCHECK"]
+        out = []
+        if "aarthik-bff" not in hc or "healthcheck" not in hc.split("CMD", 1)[-1]:
+            out.append("HEALTHCHECK does not run `aarthik-bff healthcheck` (which follows the configured port)")
+        if re.search(r"\b(curl|wget)\b", hc):
+            out.append("HEALTHCHECK uses curl/wget")
+        if re.search(r"\b8080\b", hc):
+            out.append("HEALTHCHECK hard-codes a port")
+        return out
+
+    def no_http_client():
+        out = []
+        for st in runtime_chain:
+            for instr, args in by_name[st][1]:
+                if instr == "RUN" and re.search(r"apt-get install[^&;]*\b(curl|wget)\b", args):
+                    out.append(f"stage {st} installs curl/wget")
+        return out
+
+    c.run("runtime is the default target, BFF_ENV=production", production_target)
+    c.run("runtime ships no development configuration or secrets", no_dev_config)
+    c.run("health check follows the configured port (aarthik-bff healthcheck)", healthcheck)
+    c.run("runtime installs no curl/wget", no_http_client)
+
+    external = [(n, parent) for n, parent, _ in stages if parent not in names and parent != "scratch"]
+    unpinned = [p for _, p in external if not re.search(r"@sha256:[0-9a-f]{64}$", p)]
+    if unpinned:
+        print(f"SKIP dockerfile base images pinned by digest: {', '.join(unpinned)} by tag only "
+              "(a release runs scripts/pin-images.sh; scripts/pin-images.sh --check is the gate)")
+    else:
+        print(f"PASS dockerfile base images pinned by digest ({len(external)})")
+    return c.failed
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "k8s":
         docs = load_all(argv[3])
         base = load_all(argv[4]) if len(argv) > 4 else docs
         return 1 if k8s_checks(argv[2], docs, base) else 0
+    if len(argv) == 3 and argv[1] == "dockerfile":
+        return 1 if dockerfile_checks(argv[2]) else 0
     if len(argv) == 4 and argv[1] == "compose":
         return 1 if compose_checks(argv[2], argv[3]) else 0
     print(__doc__, file=sys.stderr)

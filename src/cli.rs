@@ -1,4 +1,4 @@
-//! Command line: `serve` (default), `sandbox`, `token`.
+//! Command line: `serve` (default), `sandbox`, `token`, `doctor`, `healthcheck`.
 
 use std::process::ExitCode;
 
@@ -68,6 +68,16 @@ pub enum Command {
         #[arg(long, default_value = "aarthik-bff-doctor")]
         borrower_id: String,
     },
+    /// GET /healthz of the instance this configuration describes, on loopback: exit 0 when it
+    /// answers 200, 1 otherwise (the container health check; no curl needed in the image).
+    Healthcheck {
+        /// The path to ask for (`/readyz` also checks the store and draining).
+        #[arg(long, default_value = "/healthz")]
+        path: String,
+        /// Give up after this long, in milliseconds.
+        #[arg(long, default_value_t = 2000)]
+        timeout_ms: u64,
+    },
 }
 
 /// Parse arguments and run. Start-up failures print one line and exit non-zero.
@@ -80,6 +90,7 @@ pub fn run() -> ExitCode {
             webhook,
             borrower_id,
         } => crate::doctor::cli::run(json, webhook, borrower_id),
+        Command::Healthcheck { path, timeout_ms } => healthcheck(&path, timeout_ms),
         Command::Token { sub, ttl } => {
             let settings = match config::load(LoadOptions::from_process_env()) {
                 Ok(s) => s,
@@ -157,6 +168,92 @@ fn serve() -> ExitCode {
     // After the runtime is gone: the exporter's thread sends what is still queued.
     export.shutdown();
     code
+}
+
+/// Where `serve` listens with this configuration (`server.host`, `server.port`), as a loopback
+/// address when it listens on every interface; then one plain HTTP/1.1 GET.
+fn healthcheck(path: &str, timeout_ms: u64) -> ExitCode {
+    let settings = match config::load(LoadOptions::from_process_env()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if !path.starts_with('/') || path.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return fail("healthcheck: --path must be a path such as /healthz");
+    }
+    let port = settings.server.port;
+    if port == 0 {
+        return fail(
+            "healthcheck: server.port is 0 (a random port): set the port serve listens on",
+        );
+    }
+    let ip = match settings.server.host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_unspecified() && ip.is_ipv4() => {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        }
+        Ok(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        Ok(ip) => ip,
+        // A host name (such as `localhost`): the loopback address.
+        Err(_) => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+    };
+    let addr = std::net::SocketAddr::new(ip, port);
+    match http_status(
+        addr,
+        path,
+        std::time::Duration::from_millis(timeout_ms.max(1)),
+    ) {
+        Ok(200) => {
+            println!("healthy: GET http://{addr}{path} answered 200");
+            ExitCode::SUCCESS
+        }
+        Ok(code) => fail(&format!(
+            "unhealthy: GET http://{addr}{path} answered {code}"
+        )),
+        Err(e) => fail(&format!("unhealthy: GET http://{addr}{path}: {e}")),
+    }
+}
+
+/// The status code of one `GET path` on `addr`, all of it within `timeout`.
+fn http_status(
+    addr: std::net::SocketAddr,
+    path: &str,
+    timeout: std::time::Duration,
+) -> std::io::Result<u16> {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + timeout;
+    let left = || {
+        deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .max(std::time::Duration::from_millis(1))
+    };
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_write_timeout(Some(left()))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: aarthik-bff-healthcheck\r\nConnection: close\r\n\r\n"
+    )?;
+    // The status line is all we need: read until its end (or 1 KiB), never the whole body.
+    let mut head = Vec::with_capacity(128);
+    let mut buf = [0u8; 256];
+    while !head.contains(&b'\n') && head.len() < 1024 {
+        stream.set_read_timeout(Some(left()))?;
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&head);
+    let mut parts = line.split_whitespace();
+    match (
+        parts.next(),
+        parts.next().and_then(|c| c.parse::<u16>().ok()),
+    ) {
+        (Some(v), Some(code)) if v.starts_with("HTTP/") => Ok(code),
+        _ => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not an HTTP answer",
+        )),
+    }
 }
 
 fn runtime_block_on<F>(fut: F) -> ExitCode

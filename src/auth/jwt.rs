@@ -342,6 +342,58 @@ pub fn borrower_external_id(pepper: &SecretString, user_id: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Verification does no file I/O per check: a changed JWKS file is noticed at the next mtime
+    /// look (at most once a second), not by the check right after the change.
+    #[test]
+    fn the_jwks_file_is_looked_at_most_once_a_second() {
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/test-jwks.json");
+        let dir = std::env::temp_dir().join(format!("bff-jwks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("jwks.json");
+        std::fs::copy(fixture, &path).unwrap();
+        let cache = JwksCache::new(path.clone());
+        assert_eq!(cache.keys().keys.len(), 2, "both fixture keys load");
+
+        // Keep only the RSA key, with a new mtime.
+        let mut set: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        set["keys"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|k| k["kid"] == "rsa-1");
+        std::fs::write(&path, set.to_string()).unwrap();
+        let later = SystemTime::now() + std::time::Duration::from_secs(10);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+
+        // As if the last look was just now; every check within the next second uses the old keys.
+        let looked = Instant::now();
+        cache.checked_ms.store(
+            cache.epoch.elapsed().as_millis() as u64 + 1,
+            Ordering::Release,
+        );
+        let mut checked = 0;
+        for _ in 0..100 {
+            let n = cache.keys().keys.len();
+            if looked.elapsed().as_millis() < u128::from(JWKS_CHECK_EVERY_MS) - 100 {
+                assert_eq!(n, 2, "no file look between checks");
+                checked += 1;
+            }
+        }
+        assert!(checked > 0, "at least one check ran within the second");
+        std::thread::sleep(std::time::Duration::from_millis(JWKS_CHECK_EVERY_MS + 100));
+        assert_eq!(
+            cache.keys().keys.len(),
+            1,
+            "the change is picked up after a second"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn pseudonym_is_stable_hex_and_differs_from_the_user_id() {
         let pepper = SecretString::from("pepper".to_owned());

@@ -4,6 +4,7 @@
 
 mod cli;
 mod cli_drain;
+mod cli_healthcheck;
 mod cli_secrets;
 mod docs;
 mod doctor;
