@@ -10,8 +10,9 @@
 # Other knobs: SOAK_USERS (concurrent journey workers, 6), SOAK_STORM_SIZE (concurrent refreshes
 # per storm, 12), SOAK_BIN (the binary; default target/debug/aarthik-bff, built when missing or
 # stale), SOAK_KEEP=1 (keep the temp dir with every process's log; kept anyway on a failure).
-# Installs redis-server and nginx with apt-get when missing (nginx: unpacked into .tmp/nginx
-# when not root). Loopback only; bounded by SOAK_SECS + 240 s.
+# Installs redis-server with apt-get when missing; nginx, when not on the PATH, is Debian's package
+# fetched with apt-get download and unpacked into .tmp/nginx (no root needed). Loopback only;
+# bounded by SOAK_SECS + 420 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,4 +44,4 @@ if [ -z "${SOAK_BIN:-}" ]; then
 fi
 
 SOAK_SECS=$SOAK_SECS SOAK_BIN=$bin SOAK_NGINX=$nginx_bin \
-  timeout --kill-after=10 $((SOAK_SECS + 240)) python3 scripts/soak.py
+  timeout --kill-after=10 $((SOAK_SECS + 420)) python3 scripts/soak.py

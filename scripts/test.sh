@@ -66,5 +66,5 @@ took
 # journeys, duplicated and reordered webhooks (uses the debug binary built above).
 soak_secs=${SOAK_SECS:-60}
 stage "chaos soak (scripts/soak.sh, SOAK_SECS=$soak_secs)"
-SOAK_SECS=$soak_secs timeout --kill-after=10 "${SOAK_STAGE_SECS:-$((soak_secs + 360))}" scripts/soak.sh
+SOAK_SECS=$soak_secs timeout --kill-after=10 "${SOAK_STAGE_SECS:-$((soak_secs + 600))}" scripts/soak.sh
 took
