@@ -3,7 +3,8 @@
 # mode the service supports — one server, TLS, a 3-master Cluster and Sentinel — started on free
 # loopback ports by scripts/redis-modes.sh (installing redis-server / redis-sentinel with apt-get
 # when missing) and stopped at the end. A REDIS_URL from the environment replaces the single
-# server; the other modes are always started here. Each stage prints its duration. The ops console is tested in a real browser.
+# server; the other modes are always started here. Each stage prints its duration. The ops console is tested in a real browser,
+# the deployment kit in deploy/ is validated offline, and a 60 s chaos soak runs three instances.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,4 +59,18 @@ took
 # test dependency when missing; screenshot: console/test/artifacts/console.png).
 stage "ops console browser test (scripts/console-test.sh)"
 timeout --kill-after=10 "${CONSOLE_TEST_STAGE_SECS:-1500}" scripts/console-test.sh
+took
+
+# The deployment kit, offline: kustomize renders validated against the Kubernetes schemas
+# (kubernetes-validate in .tmp/deploy-venv), consistency checks, compose and nginx configs (each
+# skipped when its tool is missing).
+stage "deployment kit (scripts/check-deploy.sh)"
+timeout --kill-after=10 "${CHECK_DEPLOY_STAGE_SECS:-900}" scripts/check-deploy.sh
+took
+
+# Three instances behind nginx, fault injection, a Redis crash-restart, refresh storms, idempotent
+# journeys, duplicated and reordered webhooks (uses the debug binary built above).
+soak_secs=${SOAK_SECS:-60}
+stage "chaos soak (scripts/soak.sh, SOAK_SECS=$soak_secs)"
+SOAK_SECS=$soak_secs timeout --kill-after=10 "${SOAK_STAGE_SECS:-$((soak_secs + 600))}" scripts/soak.sh
 took

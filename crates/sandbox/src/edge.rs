@@ -76,6 +76,7 @@ pub async fn edge(
     }
     if let Some(mut record) = pending_record {
         record.status = response.status().as_u16();
+        record.replayed = response.headers().contains_key("idempotent-replayed");
         sb.lock().push_request(record);
     }
     Ok(ServiceResponse::new(http_req, response))
@@ -130,6 +131,7 @@ fn start_record(sb: &Sandbox, req: &ServiceRequest, caller: &Caller) -> RequestR
         headers,
         auth: caller.label(),
         status: 0,
+        replayed: false,
         received_at: now_timestamp(),
     }
 }

@@ -162,6 +162,8 @@ pub struct RequestRecord {
     pub headers: std::collections::BTreeMap<String, String>,
     pub auth: &'static str,
     pub status: u16,
+    /// The answer was an idempotent replay (`Idempotent-Replayed: true`): nothing ran again.
+    pub replayed: bool,
     #[serde(rename = "receivedAt")]
     pub received_at: String,
 }

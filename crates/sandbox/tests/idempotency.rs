@@ -50,6 +50,21 @@ async fn the_same_key_and_body_replays_the_stored_answer_without_running_twice()
     assert_eq!(b.status, 200);
     assert_eq!(a.body, b.body, "byte-for-byte the same answer, same tokens");
     assert_eq!(b.headers["idempotent-replayed"], "true");
+    // The request log tells the run from the replay.
+    let log = sb
+        .control(
+            "GET",
+            "/__sandbox/requests?limit=2&path_prefix=/api/v1/headless/sessions",
+            None,
+        )
+        .await;
+    let replayed: Vec<_> = log.data()["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["replayed"].clone())
+        .collect();
+    assert_eq!(replayed, vec![json!(false), json!(true)]);
 
     // A replayed error stays an error.
     let s = Session::from(a.data());
