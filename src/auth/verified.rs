@@ -83,7 +83,11 @@ mod tests {
         m.put(k2, &user(), 1_000_000, 1_000);
         assert_eq!(m.get(&k2, 1_000 + MEMO_TTL_SECS - 1), Some(user()));
         assert_eq!(m.get(&k2, 1_000 + MEMO_TTL_SECS), None, "past the memo TTL");
-        assert_eq!(m.get(&digest("a.b.d"), 1_000), None, "other bytes never hit");
+        assert_eq!(
+            m.get(&digest("a.b.d"), 1_000),
+            None,
+            "other bytes never hit"
+        );
     }
 
     #[test]
