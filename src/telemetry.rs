@@ -61,6 +61,125 @@ pub fn text_fields() -> impl for<'w> fmt::FormatFields<'w> + Send + Sync + 'stat
     .delimited(" ")
 }
 
+/// Log lines waiting for the writer thread before a logging request waits for room (none is
+/// dropped).
+const LOG_QUEUE_LINES: usize = 16_384;
+
+enum LogMsg {
+    Line(Vec<u8>),
+    Flush(std::sync::mpsc::SyncSender<()>),
+}
+
+/// Where log lines go: a queue drained by one thread that writes them to standard output in
+/// batches, so a request never waits on the write to stdout (a pipe, a file, a terminal) and
+/// many lines cost one write. Bounded: when the writer falls behind by [`LOG_QUEUE_LINES`]
+/// lines, logging waits for room instead of dropping lines.
+#[derive(Clone)]
+pub struct QueuedStdout {
+    tx: std::sync::mpsc::SyncSender<LogMsg>,
+}
+
+impl QueuedStdout {
+    /// Starts the writer thread (named `log-writer`); `None` if the thread cannot start.
+    fn start() -> Option<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<LogMsg>(LOG_QUEUE_LINES);
+        std::thread::Builder::new()
+            .name("log-writer".into())
+            .spawn(move || {
+                use std::io::Write as _;
+                // Not locked for good: others (`println!`) write to stdout too; each batch of
+                // whole lines takes the lock only while it is written.
+                let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+                while let Ok(first) = rx.recv() {
+                    let mut next = Some(first);
+                    while let Some(msg) = next {
+                        match msg {
+                            LogMsg::Line(line) => {
+                                let _ = out.write_all(&line);
+                            }
+                            LogMsg::Flush(ack) => {
+                                let _ = out.flush();
+                                let _ = ack.send(());
+                            }
+                        }
+                        next = rx.try_recv().ok();
+                    }
+                    // Nothing queued: write what we have.
+                    let _ = out.flush();
+                }
+                let _ = out.flush();
+            })
+            .ok()?;
+        Some(QueuedStdout { tx })
+    }
+
+    /// Write out everything queued so far (waits at most `timeout`).
+    pub fn flush(&self, timeout: std::time::Duration) {
+        let (ack, done) = std::sync::mpsc::sync_channel(1);
+        if self.tx.send(LogMsg::Flush(ack)).is_ok() {
+            let _ = done.recv_timeout(timeout);
+        }
+    }
+}
+
+/// One log line being written (the formatter writes a whole line, then drops the writer).
+pub struct QueuedLine {
+    buf: Vec<u8>,
+    tx: std::sync::mpsc::SyncSender<LogMsg>,
+}
+
+impl std::io::Write for QueuedLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for QueuedLine {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = self.tx.send(LogMsg::Line(std::mem::take(&mut self.buf)));
+        }
+    }
+}
+
+impl<'a> fmt::MakeWriter<'a> for QueuedStdout {
+    type Writer = QueuedLine;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        QueuedLine {
+            buf: Vec::with_capacity(256),
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+/// The queue of the installed subscriber, for [`flush`].
+static QUEUE: std::sync::OnceLock<QueuedStdout> = std::sync::OnceLock::new();
+
+/// Write out the log lines still queued (call before the process exits).
+pub fn flush() {
+    if let Some(q) = QUEUE.get() {
+        q.flush(std::time::Duration::from_secs(2));
+    }
+}
+
+/// The writer of log lines: the queue (started on first use), or standard output directly should
+/// its thread fail to start.
+fn log_writer() -> fmt::writer::BoxMakeWriter {
+    match QUEUE.get().cloned().or_else(QueuedStdout::start) {
+        Some(queue) => {
+            let _ = QUEUE.set(queue.clone());
+            fmt::writer::BoxMakeWriter::new(queue)
+        }
+        None => fmt::writer::BoxMakeWriter::new(std::io::stdout),
+    }
+}
+
 /// The default log filter (when `RUST_LOG` is unset).
 const DEFAULT_FILTER: &str = "info,actix_server=warn,h2=warn,hyper=warn,reqwest=warn";
 
@@ -126,6 +245,7 @@ pub fn init(
             .with_span_list(false)
             .with_span_events(FmtSpan::NONE)
             .flatten_event(true)
+            .with_writer(log_writer())
             .with_filter(filter)
             .boxed()
     } else {
@@ -133,6 +253,7 @@ pub fn init(
             .with_target(false)
             .fmt_fields(text_fields())
             .compact()
+            .with_writer(log_writer())
             .with_filter(filter)
             .boxed()
     };
@@ -225,6 +346,7 @@ fn init_logs(format: LogFormat, production: bool) {
             .with_span_list(false)
             .with_span_events(FmtSpan::NONE)
             .flatten_event(true)
+            .with_writer(log_writer())
             .try_init()
     } else {
         fmt()
@@ -232,6 +354,7 @@ fn init_logs(format: LogFormat, production: bool) {
             .with_target(false)
             .fmt_fields(text_fields())
             .compact()
+            .with_writer(log_writer())
             .try_init()
     };
     // A second init (tests) keeps the first subscriber.

@@ -163,6 +163,8 @@ pub struct Verifier {
     audience: Option<String>,
     leeway: u64,
     max_lifetime_secs: u64,
+    /// Tokens that verified recently (shared by every clone, so by every worker).
+    memo: Arc<super::verified::VerifiedTokens>,
 }
 
 fn parse_alg(name: &str) -> Option<Algorithm> {
@@ -193,6 +195,7 @@ impl Verifier {
             audience: Some(settings.auth.audience.clone()).filter(|s| !s.is_empty()),
             leeway: settings.auth.leeway_secs,
             max_lifetime_secs: settings.auth.max_token_lifetime_secs,
+            memo: Arc::default(),
         }
     }
 
@@ -207,10 +210,26 @@ impl Verifier {
         self.verify(token)
     }
 
+    /// Verify a token, or recognise one that verified moments ago (see `verified`).
     pub fn verify(&self, token: &str) -> Result<PartnerUser, AuthError> {
         if token.is_empty() || token.len() > 8192 {
             return Err(AuthError::Malformed);
         }
+        let now = chrono::Utc::now().timestamp();
+        let key = super::verified::digest(token);
+        if let Some(user) = self.memo.get(&key, now) {
+            return Ok(user);
+        }
+        let (user, exp) = self.verify_fully(token)?;
+        if exp.is_finite() && exp < 1e15 {
+            let until = (exp.floor() as i64).saturating_add(self.leeway.min(3600) as i64);
+            self.memo.put(key, &user, until, now);
+        }
+        Ok(user)
+    }
+
+    /// The full check; also returns the token's `exp`.
+    fn verify_fully(&self, token: &str) -> Result<(PartnerUser, f64), AuthError> {
         let header = decode_header(token).map_err(|_| AuthError::Malformed)?;
         if !self.allowed.contains(&header.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
@@ -278,10 +297,13 @@ impl Verifier {
             .iat
             .filter(|t| t.is_finite())
             .map(|t| t.floor() as i64);
-        Ok(PartnerUser {
-            user_id: sub,
-            issued_at,
-        })
+        Ok((
+            PartnerUser {
+                user_id: sub,
+                issued_at,
+            },
+            data.claims.exp,
+        ))
     }
 
     fn jwks_key(&self, kid: &str, alg: Algorithm) -> Result<DecodingKey, AuthError> {

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod ops_session;
 pub mod revocation;
 pub mod token;
+pub mod verified;
 pub mod web_session;
 
 pub use extract::{Caller, StreamCaller, Via};

@@ -58,32 +58,40 @@ impl JourneyIndex {
             return Ok(());
         }
         let at = changed_at_ms(rec);
-        self.store
-            .index_put(
-                &JourneysByChangeKey::new(),
-                id,
-                at,
-                MAX_JOURNEYS,
-                JOURNEY_RETENTION,
-            )
-            .await?;
         let status = rec.status.as_deref().filter(|s| is_safe_id(s));
-        if let Some(status) = status {
-            self.store
-                .index_put(
-                    &JourneysByStatusKey::new(status),
-                    id,
-                    at,
-                    MAX_JOURNEYS,
-                    JOURNEY_RETENTION,
-                )
-                .await?;
-        }
-        if let Some(left) = left.filter(|l| is_safe_id(l) && Some(*l) != status) {
-            self.store
-                .index_remove(&JourneysByStatusKey::new(left), id)
-                .await?;
-        }
+        let left = left.filter(|l| is_safe_id(l) && Some(*l) != status);
+        // Three separate keys, each write safe to repeat: sent together.
+        let overall_key = JourneysByChangeKey::new();
+        let overall = self
+            .store
+            .index_put(&overall_key, id, at, MAX_JOURNEYS, JOURNEY_RETENTION);
+        let by_status = async {
+            match status {
+                Some(status) => {
+                    self.store
+                        .index_put(
+                            &JourneysByStatusKey::new(status),
+                            id,
+                            at,
+                            MAX_JOURNEYS,
+                            JOURNEY_RETENTION,
+                        )
+                        .await
+                }
+                None => Ok(()),
+            }
+        };
+        let out_of_left = async {
+            match left {
+                Some(left) => {
+                    self.store
+                        .index_remove(&JourneysByStatusKey::new(left), id)
+                        .await
+                }
+                None => Ok(()),
+            }
+        };
+        futures_util::future::try_join3(overall, by_status, out_of_left).await?;
         Ok(())
     }
 

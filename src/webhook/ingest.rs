@@ -30,6 +30,8 @@ use crate::events::{Announcement, Applied, Events, FeedItem, JourneyRecord, Jour
 use crate::store::{Store, StoreError};
 use aarthik_contract::envelope::now_timestamp;
 
+use futures_util::future::{try_join, try_join_all};
+
 use super::dedupe::{Claim, Dedupe};
 use super::forward::Forwarder;
 use super::payload::Snapshot;
@@ -66,6 +68,8 @@ pub struct Ingestor {
     retention: Duration,
     /// `borrowerExternalID` is the partner's user id (no pseudonyms configured).
     borrower_is_user: bool,
+    /// Journey owners looked up or linked already (ownership never changes once written).
+    owners: Arc<OwnerMemo>,
 }
 
 impl Ingestor {
@@ -91,6 +95,7 @@ impl Ingestor {
                 .expose_secret()
                 .trim()
                 .is_empty(),
+            owners: Arc::default(),
         }
     }
 
@@ -128,17 +133,23 @@ impl Ingestor {
     }
 
     async fn apply(&self, snap: &Snapshot) -> Result<Vec<FeedItem>, StoreError> {
-        let already = self
-            .events
-            .feed
-            .items_of_earlier_runs(&snap.event_id, self.retention)
-            .await?;
+        // Steps that do not depend on each other go out together: on one multiplexed store
+        // connection they share a round trip (the order between dependent steps is unchanged).
+        let bext = snap.borrower_external_id.as_deref();
+        let (already, users) = try_join(
+            self.events
+                .feed
+                .items_of_earlier_runs(&snap.event_id, self.retention),
+            try_join_all(
+                snap.journeys
+                    .iter()
+                    .map(|j| self.resolve_user(&j.journey_id, bext)),
+            ),
+        )
+        .await?;
         let received_at = now_timestamp();
         let mut items = Vec::with_capacity(snap.journeys.len());
-        for j in &snap.journeys {
-            let user_id = self
-                .resolve_user(&j.journey_id, snap.borrower_external_id.as_deref())
-                .await?;
+        for (j, user_id) in snap.journeys.iter().zip(users) {
             let record = JourneyRecord {
                 journey_id: j.journey_id.clone(),
                 user_id: user_id.clone(),
@@ -155,8 +166,17 @@ impl Ingestor {
                 snapshot: snap.body.clone(),
             };
             let applied = self.events.journeys.apply(&record).await?;
+            let push = async {
+                if applied == Applied::Latest {
+                    self.push_update(&record).await?;
+                }
+                Ok::<(), StoreError>(())
+            };
             let item = match already.get(&j.journey_id) {
-                Some(item) => item.clone(),
+                Some(item) => {
+                    push.await?;
+                    item.clone()
+                }
                 None => {
                     let mut item = FeedItem {
                         cursor: None,
@@ -169,20 +189,23 @@ impl Ingestor {
                         received_at: received_at.clone(),
                         stale: applied == Applied::Stale,
                     };
-                    item.cursor = Some(self.events.feed.append(&item).await?);
+                    let (cursor, ()) = try_join(self.events.feed.append(&item), push).await?;
+                    item.cursor = Some(cursor);
                     item
                 }
             };
-            if applied == Applied::Latest {
-                self.push_update(&record).await?;
-            }
-            self.events.journeys.record_history(&item).await?;
             items.push(item);
         }
-        self.events
-            .announcer
-            .announce(&announcement(&items))
-            .await?;
+        // The history entries and the wake-up: independent of each other, all before the 2xx.
+        try_join(
+            try_join_all(
+                items
+                    .iter()
+                    .map(|item| self.events.journeys.record_history(item)),
+            ),
+            self.events.announcer.announce(&announcement(&items)),
+        )
+        .await?;
         Ok(items)
     }
 
@@ -211,7 +234,11 @@ impl Ingestor {
         journey_id: &str,
         borrower_external_id: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
+        if let Some(owner) = self.owners.get(journey_id) {
+            return Ok(Some(owner));
+        }
         if let Some(owner) = self.directory.owner_of(journey_id).await? {
+            self.owners.put(journey_id, &owner);
             return Ok(Some(owner));
         }
         let Some(bext) = borrower_external_id else {
@@ -222,10 +249,43 @@ impl Ingestor {
             None if self.borrower_is_user => bext.to_owned(),
             None => return Ok(None),
         };
-        match self.directory.link_journey(journey_id, &user).await? {
-            Link::Owned => Ok(Some(user)),
-            Link::OwnedByOther(owner) => Ok(Some(owner)),
+        let owner = match self.directory.link_journey(journey_id, &user).await? {
+            Link::Owned => user,
+            Link::OwnedByOther(owner) => owner,
+        };
+        self.owners.put(journey_id, &owner);
+        Ok(Some(owner))
+    }
+}
+
+/// How long a remembered owner is trusted, and how many are kept before the memo starts over.
+const OWNER_MEMO_TTL: Duration = Duration::from_secs(600);
+const OWNER_MEMO_MAX: usize = 10_000;
+
+/// Journey (lower case) → owner: first writer wins and an owner is never reassigned, so a hit
+/// spares the store lookup on every later event of the journey.
+#[derive(Default)]
+struct OwnerMemo {
+    map: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
+}
+
+impl OwnerMemo {
+    fn get(&self, journey_id: &str) -> Option<String> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&journey_id.to_ascii_lowercase())
+            .filter(|(_, at)| at.elapsed() < OWNER_MEMO_TTL)
+            .map(|(owner, _)| owner.clone())
+    }
+
+    fn put(&self, journey_id: &str, owner: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= OWNER_MEMO_MAX {
+            map.clear();
         }
+        map.insert(
+            journey_id.to_ascii_lowercase(),
+            (owner.to_owned(), std::time::Instant::now()),
+        );
     }
 }
 
