@@ -3,7 +3,7 @@
 //! in `crate::openapi`.
 
 use serde_json::{Map, Value};
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
@@ -76,14 +76,23 @@ pub struct AnyErrorEnvelope {
     pub error: AnyErrorBody,
 }
 
+/// `ErrorCode` or `UpstreamErrorCode`.
+fn any_code() -> Schema {
+    Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name("ErrorCode"))
+            .item(utoipa::openapi::Ref::from_schema_name("UpstreamErrorCode"))
+            .build(),
+    )
+}
+
 /// `error` of an [`AnyErrorEnvelope`].
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct AnyErrorBody {
-    /// This service's codes (see `ErrorCode`) or the upstream's (an open set, e.g.
-    /// `VALIDATION_FAILED`, `AUTH_INVALID_SESSION`, `OFFER_LOCK_CONFLICT`, `INVALID_STATE`,
-    /// `NOT_FOUND`): decide on the code first, an unknown one by the HTTP status class.
-    #[schema(examples("VALIDATION_FAILED", "OFFER_LOCK_CONFLICT", "INVALID_STATE"))]
+    /// This service's codes (`ErrorCode`) or the platform's (`UpstreamErrorCode`, an open set):
+    /// decide on the code first, an unknown one by the HTTP status class.
+    #[schema(schema_with = any_code)]
     pub code: String,
     pub message: String,
     pub retryable: Option<bool>,
@@ -92,28 +101,71 @@ pub struct AnyErrorBody {
     pub details: Option<Map<String, Value>>,
 }
 
+/// `docs/errors.md`: the one catalogue (meaning and what the app should do for every code), read
+/// into the document's `ErrorCode` and `UpstreamErrorCode` schemas.
+const CATALOGUE: &str = include_str!("../../docs/errors.md");
+
+/// The heading that starts the platform's codes in [`CATALOGUE`].
+const PLATFORM_SECTION: &str = "\n## The platform's codes";
+
+/// `code` → `[status, retryable, meaning, what to do]` of the catalogue rows in `md`.
+fn catalogue_rows(md: &str) -> Vec<(String, Vec<String>)> {
+    md.lines()
+        .filter_map(|l| {
+            let cells: Vec<String> = l
+                .trim()
+                .strip_prefix('|')?
+                .strip_suffix('|')?
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect();
+            let code = cells.first()?.strip_prefix('`')?.strip_suffix('`')?;
+            let upper = code.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            (upper && cells.len() >= 5).then(|| (code.to_owned(), cells[1..].to_vec()))
+        })
+        .collect()
+}
+
+/// One code's description from its catalogue row (or the code table alone).
+fn describe(row: Option<&Vec<String>>, status: &str, retryable: &str) -> String {
+    match row {
+        Some(r) => format!(
+            "{status} · retryable: {retryable} · {} — What the app should do: {}",
+            r[2], r[3]
+        ),
+        None => format!("{status} · retryable: {retryable}"),
+    }
+}
+
+/// The catalogue section of this service's codes, and the platform's.
+fn sections() -> (&'static str, &'static str) {
+    CATALOGUE
+        .find(PLATFORM_SECTION)
+        .map_or((CATALOGUE, ""), |at| CATALOGUE.split_at(at))
+}
+
 impl PartialSchema for ErrorCode {
-    /// One `const` per code, each described by its status, whether a retry may help and its
-    /// default message.
+    /// One single-value enum per code, described by its status, whether the answer says
+    /// `retryable` (as the envelope writes it: 429, 502, 503 and 504 always are), its meaning and
+    /// what the app should do (docs/errors.md).
     fn schema() -> RefOr<Schema> {
+        let rows = catalogue_rows(sections().0);
         let mut one_of = OneOfBuilder::new().description(Some(
-            "A public error code of this service (docs/errors.md): the HTTP status, whether \
-             repeating the request may succeed, and the default message.",
+            "A public error code of this service (the catalogue: docs/errors.md). Decide on the \
+             code first, the HTTP status second.",
         ));
         for code in ErrorCode::ALL {
+            let status = code.status().as_u16();
+            let retryable = code.retryable() || matches!(status, 429 | 502 | 503 | 504);
+            let row = rows.iter().find(|(c, _)| c == code.as_str()).map(|r| &r.1);
             one_of = one_of.item(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .enum_values(Some([code.as_str()]))
-                    .description(Some(format!(
-                        "{} · {} · {}",
-                        code.status().as_u16(),
-                        if code.retryable() {
-                            "retryable"
-                        } else {
-                            "not retryable"
-                        },
-                        code.default_message()
+                    .description(Some(describe(
+                        row,
+                        &status.to_string(),
+                        if retryable { "yes" } else { "no" },
                     ))),
             );
         }
@@ -122,3 +174,64 @@ impl PartialSchema for ErrorCode {
 }
 
 impl ToSchema for ErrorCode {}
+
+/// The lending platform's error codes, passed through as received by the proxy (an open set:
+/// `aarthik_contract::error_code` and docs/errors.md list the known ones).
+pub struct UpstreamErrorCode;
+
+impl PartialSchema for UpstreamErrorCode {
+    fn schema() -> RefOr<Schema> {
+        let mut any_of = AnyOfBuilder::new().description(Some(
+            "The lending platform's error code, passed through with its status and body (the \
+             known ones below; any other string may appear: handle it by the HTTP status class).",
+        ));
+        for (code, cells) in catalogue_rows(sections().1) {
+            any_of = any_of.item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([code]))
+                    .description(Some(describe(Some(&cells), &cells[0], &cells[1]))),
+            );
+        }
+        any_of = any_of.item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("A code not known yet")),
+        );
+        RefOr::T(Schema::AnyOf(any_of.build()))
+    }
+}
+
+impl ToSchema for UpstreamErrorCode {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_and_the_platform_codes_are_described_from_the_catalogue() {
+        let (ours, platform) = sections();
+        let rows = catalogue_rows(ours);
+        for code in ErrorCode::ALL {
+            assert!(
+                rows.iter().any(|(c, _)| c == code.as_str()),
+                "{code} has no row in docs/errors.md"
+            );
+        }
+        let platform: Vec<String> = catalogue_rows(platform).into_iter().map(|r| r.0).collect();
+        for code in [
+            aarthik_contract::error_code::VALIDATION_FAILED,
+            aarthik_contract::error_code::AUTH_INVALID_SESSION,
+            aarthik_contract::error_code::OFFER_LOCK_CONFLICT,
+            aarthik_contract::error_code::INVALID_STATE,
+            aarthik_contract::error_code::IDEMPOTENCY_KEY_CONFLICT,
+            aarthik_contract::error_code::NO_ACTIVE_JOURNEY,
+            aarthik_contract::error_code::ACTION_NOT_SUPPORTED,
+            aarthik_contract::error_code::INTERNAL_ERROR,
+        ] {
+            assert!(platform.iter().any(|c| c == code), "{code}");
+        }
+        let text = serde_json::to_string(&UpstreamErrorCode::schema()).unwrap();
+        assert!(text.contains("details.field"), "{text}");
+    }
+}

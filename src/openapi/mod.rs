@@ -11,7 +11,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
-use crate::error::openapi::{AnyErrorEnvelope, ErrorEnvelope};
+use crate::error::openapi::{AnyErrorEnvelope, ErrorEnvelope, UpstreamErrorCode};
 use crate::error::ErrorCode;
 use crate::events::{FeedItem, JourneyUpdate};
 
@@ -42,7 +42,14 @@ async fn serve() -> HttpResponse {
     ),
     servers((url = "http://127.0.0.1:8080")),
     paths(serve),
-    components(schemas(ErrorCode, ErrorEnvelope, AnyErrorEnvelope, JourneyUpdate, FeedItem)),
+    components(schemas(
+        ErrorCode,
+        UpstreamErrorCode,
+        ErrorEnvelope,
+        AnyErrorEnvelope,
+        JourneyUpdate,
+        FeedItem
+    )),
     tags(
         (name = "sessions", description = "The user's upstream borrower session (partner JWT)"),
         (name = "web", description = "Web apps: a partner JWT exchanged for an HttpOnly cookie"),
