@@ -41,11 +41,12 @@ const LAYERS: &[(&str, u8)] = &[
     ("doctor", 5),
     ("proxy", 6),
     ("revoke", 6),
-    // Wiring: the route list, and the OpenAPI document that gathers every capability's paths.
-    ("routes", 7),
+    // The OpenAPI document: it gathers every capability's annotated paths.
     ("openapi", 7),
-    ("startup", 8),
-    ("cli", 9),
+    // Wiring.
+    ("routes", 8),
+    ("startup", 9),
+    ("cli", 10),
 ];
 
 fn src_dir() -> PathBuf {
