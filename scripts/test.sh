@@ -46,7 +46,7 @@ timeout --kill-after=10 "${TEST_TIMEOUT_SECS:-1200}" \
 took
 
 stage "schemathesis: the running service against its own /openapi.json"
-timeout 900 scripts/schemathesis.sh
+timeout 1500 scripts/schemathesis.sh
 took
 
 # The TypeScript client: types regenerated from docs/openapi.json and compared with the committed

@@ -48,6 +48,9 @@ pub enum Command {
         #[arg(long, env = "SANDBOX_REFRESH_TTL_SECS")]
         refresh_ttl_secs: Option<u64>,
     },
+    /// Print the OpenAPI document (what `GET /openapi.json` serves; `docs/openapi.json` is this
+    /// output).
+    Openapi,
     /// Print a partner JWT signed with the configured HS256 secret (development).
     Token {
         #[arg(long)]
@@ -85,6 +88,10 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
+        Command::Openapi => {
+            print!("{}", crate::openapi::document_json());
+            ExitCode::SUCCESS
+        }
         Command::Doctor {
             json,
             webhook,

@@ -13,6 +13,7 @@ use crate::domain::{current_correlation_id, PassThrough};
 use aarthik_contract::envelope::{Envelope, ErrorBody};
 
 mod code;
+pub mod openapi;
 
 pub use code::ErrorCode;
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::store::keys::AuditLogKey;
 use crate::store::{Store, StoreError, StreamTrim};
 
-pub use routes::routes;
+pub use routes::{routes, Api};
 
 /// Entries kept; older ones are trimmed.
 pub const MAX_ENTRIES: usize = 1000;
@@ -23,7 +23,7 @@ pub const MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 const PAGE: usize = 500;
 
 /// One audited action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// RFC 3339, UTC, milliseconds.
     pub at: String,

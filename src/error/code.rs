@@ -61,6 +61,37 @@ const fn spec(
 }
 
 impl ErrorCode {
+    /// Every code written in an error envelope (all but [`ErrorCode::UpstreamAnswer`], whose body
+    /// is the upstream's), in catalogue order: the OpenAPI document's `ErrorCode` schema.
+    pub const ALL: [ErrorCode; 23] = {
+        use ErrorCode as C;
+        [
+            C::Unauthenticated,
+            C::Forbidden,
+            C::NotFound,
+            C::JourneyNotFound,
+            C::Validation,
+            C::MethodNotAllowed,
+            C::PayloadTooLarge,
+            C::RateLimited,
+            C::IdempotencyKeyRequired,
+            C::IdempotencyKeyReused,
+            C::IdempotencyKeyInUse,
+            C::WebhookSignatureInvalid,
+            C::WebhookTimestampOutOfTolerance,
+            C::WebhookInFlight,
+            C::StoreUnavailable,
+            C::UpstreamUnavailable,
+            C::UpstreamTimeout,
+            C::UpstreamResponseTooLarge,
+            C::UpstreamBadResponse,
+            C::UpstreamAuthFailed,
+            C::Internal,
+            C::RequestTimeout,
+            C::TooManyStreams,
+        ]
+    };
+
     /// The catalogue: code, status, retryable (repeating the same request may succeed: transient
     /// failures and a key or event still in flight), default public message.
     #[rustfmt::skip]
@@ -149,6 +180,48 @@ impl fmt::Display for ErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A new variant fails to compile here until it is placed in [`ErrorCode::ALL`] (or, like
+    /// `UpstreamAnswer`, deliberately left out).
+    #[test]
+    fn all_lists_every_enveloped_code_once() {
+        use ErrorCode as C;
+        let position = |c: ErrorCode| ErrorCode::ALL.iter().position(|x| *x == c);
+        for c in ErrorCode::ALL {
+            let listed = match c {
+                C::UpstreamAnswer => false,
+                C::Unauthenticated
+                | C::Forbidden
+                | C::NotFound
+                | C::JourneyNotFound
+                | C::Validation
+                | C::MethodNotAllowed
+                | C::PayloadTooLarge
+                | C::RateLimited
+                | C::IdempotencyKeyRequired
+                | C::IdempotencyKeyReused
+                | C::IdempotencyKeyInUse
+                | C::WebhookSignatureInvalid
+                | C::WebhookTimestampOutOfTolerance
+                | C::WebhookInFlight
+                | C::StoreUnavailable
+                | C::UpstreamUnavailable
+                | C::UpstreamTimeout
+                | C::UpstreamResponseTooLarge
+                | C::UpstreamBadResponse
+                | C::UpstreamAuthFailed
+                | C::Internal
+                | C::RequestTimeout
+                | C::TooManyStreams => true,
+            };
+            assert!(listed, "{c}");
+        }
+        assert_eq!(position(C::UpstreamAnswer), None);
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+    }
 
     #[test]
     fn bare_framework_statuses_get_the_generic_codes() {

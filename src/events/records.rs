@@ -36,7 +36,7 @@ pub struct JourneyRecord {
 }
 
 /// One feed entry: one journey of one verified event.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FeedItem {
     /// Set when read back (the stream position); absent inside the stored payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,8 +57,9 @@ pub struct FeedItem {
     pub stale: bool,
 }
 
-/// One change of a journey as its partner user's apps see it: never the raw snapshot.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// One change of a journey as its partner user's apps see it: never the raw snapshot, never older
+/// than an update already sent for that journey.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct JourneyUpdate {
     /// Set when read back (the stream position); absent inside the stored payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,7 +75,7 @@ pub struct JourneyUpdate {
 }
 
 /// A verified delivery that could not be used, kept for ops.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DeadLetter {
     pub id: String,
     #[serde(rename = "receivedAt")]

@@ -2,4 +2,7 @@
 //! retry loop with backoff for outbound calls ([`retry`]).
 
 pub mod body;
+pub mod registry;
 pub mod retry;
+
+pub use registry::resource;

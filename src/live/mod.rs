@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::events::Updates;
 
 pub use hub::{Hub, Limits, Listener};
-pub use routes::routes;
+pub use routes::{routes, Api};
 
 /// The comment heartbeat of a user's stream.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);

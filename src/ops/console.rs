@@ -13,27 +13,53 @@ const CONSOLE_JS: &str = include_str!("../../console/console.js");
 /// Only this origin's own files and API; no framing, no inline code.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The paths of this file, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(redirect, index, css, js))]
+pub struct Api;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/ops").get(redirect))
-        .service(web::resource("/ops/").get(index))
-        .service(web::resource("/ops/console.css").get(css))
-        .service(web::resource("/ops/console.js").get(js));
+    cfg.service(crate::http::resource("/ops").get(redirect))
+        .service(crate::http::resource("/ops/").get(index))
+        .service(crate::http::resource("/ops/console.css").get(css))
+        .service(crate::http::resource("/ops/console.js").get(js));
 }
 
+/// The ops console's address without the slash: a redirect to /ops/
+#[utoipa::path(
+    get, path = "/ops", operation_id = "opsConsoleRedirect", tag = "console", security(()),
+    responses((status = 308, description = "To /ops/", headers(("Location" = String, description = "/ops/"))))
+)]
 async fn redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/ops/"))
         .finish()
 }
 
+/// The ops console: a single page compiled into the binary, no external assets
+#[utoipa::path(
+    get, path = "/ops/", operation_id = "opsConsole", tag = "console", security(()),
+    responses((status = 200, description = "The page (signed in with POST /v1/ops/login)", content_type = "text/html", body = String,
+        headers(("Content-Security-Policy" = String, description = "Only this origin's own files and API"))))
+)]
 async fn index() -> HttpResponse {
     file("text/html; charset=utf-8", INDEX_HTML)
 }
 
+/// The console's style sheet
+#[utoipa::path(
+    get, path = "/ops/console.css", operation_id = "opsConsoleCss", tag = "console", security(()),
+    responses((status = 200, description = "CSS", content_type = "text/css", body = String))
+)]
 async fn css() -> HttpResponse {
     file("text/css; charset=utf-8", CONSOLE_CSS)
 }
 
+/// The console's script
+#[utoipa::path(
+    get, path = "/ops/console.js", operation_id = "opsConsoleJs", tag = "console", security(()),
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript", body = String))
+)]
 async fn js() -> HttpResponse {
     file("text/javascript; charset=utf-8", CONSOLE_JS)
 }

@@ -9,17 +9,45 @@ use serde_json::json;
 
 use crate::audit::Audit;
 use crate::auth::{OpsSessions, OpsTokens};
+use crate::error::openapi::{ErrorEnvelope, Success};
 use crate::error::{ok, ApiError};
 use aarthik_contract::envelope::format_timestamp;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/ops/login").post(login))
-        .service(web::resource("/v1/ops/logout").post(logout));
+    cfg.service(crate::http::resource("/v1/ops/login").post(login))
+        .service(crate::http::resource("/v1/ops/logout").post(logout));
 }
 
-#[derive(Deserialize)]
+/// The paths of this file, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, logout))]
+pub struct Api;
+
+/// `POST /v1/ops/login` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OpsLogin)]
 struct LoginBody {
+    /// One of ops.tokens (the token part of a name:token item).
     token: String,
+}
+
+/// Signed in.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OpsSignedIn {
+    /// The operator's name (ops for a bare token).
+    operator: String,
+    #[serde(rename = "expiresAt")]
+    #[schema(format = DateTime)]
+    expires_at: String,
+}
+
+/// Signed out.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OpsSignedOut {
+    /// A live session was ended.
+    ended: bool,
 }
 
 /// The operator a token stands for (`name:token` items of `ops.tokens`; a bare token is `ops`).
@@ -33,6 +61,23 @@ const LOGOUT_ACTION: &str = "logout";
 
 /// Exchange an ops token for a cookie. A session already on this browser is ended first, so every
 /// sign-in gets a fresh id (no session fixation).
+#[utoipa::path(
+    post, path = "/v1/ops/login", operation_id = "opsLogin", tag = "ops",
+    security(()),
+    request_body(content = LoginBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in (Set-Cookie: __Host-bff_ops=…; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=28800)",
+            body = Success<OpsSignedIn>,
+            headers(
+                ("Set-Cookie" = String, description = "The ops console session cookie"),
+                ("Cache-Control" = String, description = "no-store"),
+            )),
+        (status = 400, description = "VALIDATION_ERROR: not a JSON body with a token", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED: not a valid ops token", body = ErrorEnvelope),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
+        (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
+    )
+)]
 async fn login(
     req: HttpRequest,
     tokens: web::Data<OpsTokens>,
@@ -68,6 +113,19 @@ async fn login(
 
 /// End the console session of this browser (if any) and clear its cookie. Called with the cookie,
 /// it needs `X-CSRF: 1` like every cookie call; without one there is nothing to end.
+#[utoipa::path(
+    post, path = "/v1/ops/logout", operation_id = "opsLogout", tag = "ops",
+    security((), ("opsCookie" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Signed out (ended = a live session was ended)", body = Success<OpsSignedOut>,
+            headers(
+                ("Set-Cookie" = String, description = "Clears the ops console cookie"),
+                ("Cache-Control" = String, description = "no-store"),
+            )),
+        (status = 401, description = "UNAUTHENTICATED: the cookie came without X-CSRF: 1", body = ErrorEnvelope),
+        (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
+    )
+)]
 async fn logout(
     req: HttpRequest,
     sessions: web::Data<OpsSessions>,

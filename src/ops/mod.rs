@@ -11,5 +11,7 @@ pub mod search;
 pub mod sse;
 pub mod views;
 
-pub use routes::routes;
+pub use console::Api as ConsoleApi;
+pub use login::Api as LoginApi;
+pub use routes::{routes, Api};
 pub use views::OpsViews;

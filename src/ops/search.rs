@@ -60,7 +60,7 @@ pub struct JourneyQuery {
     pub after: Option<Position>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JourneyRow {
     #[serde(rename = "journeyID")]
     pub journey_id: String,
@@ -74,7 +74,7 @@ pub struct JourneyRow {
     pub updated_at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JourneyPage {
     pub journeys: Vec<JourneyRow>,
     /// Where the next page starts; `null` when nothing is left.

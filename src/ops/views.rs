@@ -15,7 +15,9 @@ const JOURNEY_EVENTS: usize = 50;
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
-#[derive(Debug, Serialize)]
+/// One journey for ops: latest snapshot, partner user, and the timeline of every verified
+/// snapshot (the most recent 50, by sequence; stale = older than the latest when it arrived).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JourneyView {
     #[serde(rename = "journeyID")]
     pub journey_id: String,
@@ -29,11 +31,13 @@ pub struct JourneyView {
     pub sequence: u64,
     #[serde(rename = "updatedAt")]
     pub updated_at: String,
+    /// The latest verified body as received.
+    #[schema(value_type = Object)]
     pub snapshot: Value,
     pub events: Vec<FeedItem>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JourneySummary {
     #[serde(rename = "journeyID")]
     pub journey_id: String,
@@ -45,21 +49,21 @@ pub struct JourneySummary {
     pub updated_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserJourneys {
     #[serde(rename = "userID")]
     pub user_id: String,
     pub journeys: Vec<JourneySummary>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FeedPage {
     pub events: Vec<FeedItem>,
     /// The cursor of the last event of this page; `null` when the page is empty.
     pub next: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeadLetterList {
     #[serde(rename = "deadLetters")]
     pub dead_letters: Vec<DeadLetter>,

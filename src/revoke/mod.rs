@@ -14,18 +14,20 @@ use crate::metrics::Metrics;
 use crate::session::{SessionError, Sessions};
 use crate::store::StoreError;
 
-pub use routes::routes;
+pub use routes::{routes, Api};
 
 /// The audit action of a revocation.
 pub const ACTION: &str = "revoke";
 
 /// What a revocation answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Revocation)]
 pub struct Revoked {
     #[serde(rename = "userID")]
     pub user_id: String,
-    /// RFC 3339, UTC, milliseconds.
+    /// When the revocation took effect (RFC 3339, UTC, milliseconds).
     #[serde(rename = "revokedAt")]
+    #[schema(format = DateTime)]
     pub revoked_at: String,
 }
 

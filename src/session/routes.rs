@@ -8,24 +8,79 @@ use serde_json::json;
 use super::{Issued, SessionError, Sessions};
 use crate::auth::Caller;
 use crate::domain::RequestContext;
+use crate::error::openapi::{ErrorEnvelope, Success};
 use crate::error::{ok, ApiError};
+use crate::upstream::types::ActiveJourney;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/v1/session")
+        crate::http::resource("/v1/session")
             .post(start)
             .get(facts)
             .delete(forget),
     )
-    .service(web::resource("/v1/session/refresh").post(refresh));
+    .service(crate::http::resource("/v1/session/refresh").post(refresh));
 }
 
-#[derive(Deserialize, Default)]
+/// The paths of this file, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(start, facts, forget, refresh))]
+pub struct Api;
+
+/// `POST /v1/session` body (optional).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = StartSession)]
 struct StartBody {
+    /// An upper-case journey type, e.g. `PERSONAL_LOAN`, `GOLD_LOAN` (an open set).
     #[serde(rename = "journeyType")]
+    #[schema(examples("PERSONAL_LOAN", "GOLD_LOAN"))]
     journey_type: Option<String>,
+    /// Prefill handed to the upstream's session bootstrap (see `UpstreamProfile`).
     profile: Option<serde_json::Value>,
+}
+
+/// A session handed out (`POST /v1/session`, `POST /v1/session/refresh`): never the refresh token.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SessionIssued {
+    #[serde(rename = "borrowerID")]
+    borrower_id: String,
+    #[serde(rename = "borrowerExternalID")]
+    borrower_external_id: String,
+    /// The upstream's `st_*` token, for calling it directly (or through `/v1/headless/*`).
+    #[serde(rename = "sessionToken")]
+    session_token: String,
+    #[serde(rename = "sessionExpiresAt")]
+    session_expires_at: Option<String>,
+    #[serde(rename = "activeJourney")]
+    active_journey: Option<ActiveJourney>,
+}
+
+/// `GET /v1/session`: what is stored for the user, without tokens.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SessionFacts {
+    #[serde(rename = "borrowerID")]
+    borrower_id: String,
+    #[serde(rename = "borrowerExternalID")]
+    borrower_external_id: String,
+    #[serde(rename = "sessionExpiresAt")]
+    session_expires_at: Option<String>,
+    #[serde(rename = "refreshExpiresAt")]
+    refresh_expires_at: Option<String>,
+    #[serde(rename = "activeJourney")]
+    active_journey: Option<ActiveJourney>,
+    #[serde(rename = "obtainedAt")]
+    obtained_at: Option<String>,
+}
+
+/// `DELETE /v1/session`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SessionDeleted {
+    /// A stored session existed.
+    deleted: bool,
 }
 
 fn parse_start(body: &[u8]) -> Result<StartBody, ApiError> {
@@ -66,6 +121,27 @@ async fn issued_view(
     }))
 }
 
+/// Mint or resume the user's borrower session
+///
+/// Creates or resumes the user's upstream borrower session (the upstream call uses this service's
+/// `sk_*` key) and answers the session token; the refresh token stays here, sealed. Partner JWT
+/// only: a browser's web session never receives tokens.
+#[utoipa::path(
+    post, path = "/v1/session", operation_id = "startSession", tag = "sessions",
+    security(("partnerJwt" = [])),
+    request_body(content = Option<StartBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The session (never the refresh token)", body = Success<SessionIssued>,
+            headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 400, description = "VALIDATION_ERROR", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
+        (status = 429, description = "RATE_LIMITED (session mints per user)", body = ErrorEnvelope),
+        (status = 502, description = "UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE or UPSTREAM_AUTH_FAILED (the upstream refused the sk_* key)", body = ErrorEnvelope),
+        (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorEnvelope),
+    )
+)]
 async fn start(
     sessions: web::Data<Sessions>,
     caller: Caller,
@@ -85,6 +161,20 @@ async fn start(
     .await?)))
 }
 
+/// A fresh session token (single-flight across instances)
+#[utoipa::path(
+    post, path = "/v1/session/refresh", operation_id = "refreshSession", tag = "sessions",
+    security(("partnerJwt" = [])),
+    responses(
+        (status = 200, description = "The session", body = Success<SessionIssued>,
+            headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 429, description = "RATE_LIMITED", body = ErrorEnvelope),
+        (status = 502, description = "UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE or UPSTREAM_AUTH_FAILED (the upstream refused the sk_* key)", body = ErrorEnvelope),
+        (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorEnvelope),
+    )
+)]
 async fn refresh(
     sessions: web::Data<Sessions>,
     caller: Caller,
@@ -100,6 +190,18 @@ async fn refresh(
     .await?)))
 }
 
+/// Session facts without tokens
+#[utoipa::path(
+    get, path = "/v1/session", operation_id = "getSession", tag = "sessions",
+    security(("partnerJwt" = []), ("webCookie" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Facts", body = Success<SessionFacts>),
+        (status = 401, description = "UNAUTHENTICATED (also: no borrower session yet)", body = ErrorEnvelope),
+        (status = 502, description = "UPSTREAM_UNAVAILABLE (reading the active journey)", body = ErrorEnvelope),
+        (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
+        (status = 504, description = "UPSTREAM_TIMEOUT", body = ErrorEnvelope),
+    )
+)]
 async fn facts(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let Some(rec) = sessions.facts(&caller.user_id).await? else {
         return Err(ApiError::Unauthenticated(
@@ -118,6 +220,16 @@ async fn facts(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResp
     })))
 }
 
+/// Forget the stored tokens
+#[utoipa::path(
+    delete, path = "/v1/session", operation_id = "deleteSession", tag = "sessions",
+    security(("partnerJwt" = []), ("webCookie" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = Success<SessionDeleted>),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
+    )
+)]
 async fn forget(sessions: web::Data<Sessions>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let existed = sessions.forget(&caller.user_id).await?;
     Ok(ok(json!({ "deleted": existed })))

@@ -16,12 +16,14 @@ pub struct CreateSessionRequest {
 }
 
 /// `activeJourney` in a session answer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ActiveJourney {
     #[serde(rename = "journeyID")]
     pub journey_id: String,
+    /// The upstream's journey status (an open set, see `JourneyStatus`).
     #[serde(default)]
     pub status: Option<String>,
+    /// What the borrower does next (an open set, see `NextAction`); `null`: keep polling.
     #[serde(rename = "nextAction", default)]
     pub next_action: Option<String>,
 }

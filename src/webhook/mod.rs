@@ -17,4 +17,4 @@ pub mod verify;
 
 pub use forward::Forwarder;
 pub use receive::{Receipt, Receiver, WebhookError};
-pub use routes::{routes, PATH};
+pub use routes::{routes, Api, PATH};

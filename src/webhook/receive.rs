@@ -71,11 +71,12 @@ impl From<IngestError> for WebhookError {
 }
 
 /// What the sender (or ops, for a redrive) is told.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Receipt {
     #[serde(rename = "eventID")]
     pub event_id: String,
     /// `stored`, `duplicate` or `ping` (a doctor test delivery, not kept).
+    #[schema(value_type = String, examples("stored", "duplicate", "ping"))]
     pub outcome: &'static str,
 }
 

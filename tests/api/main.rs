@@ -17,6 +17,7 @@ mod http_surface;
 mod live_poll;
 mod live_stream;
 mod logs;
+mod openapi;
 mod ops;
 mod ops_audit;
 mod ops_console;

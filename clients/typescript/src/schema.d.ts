@@ -4,1163 +4,134 @@
  */
 
 export interface paths {
-    "/v1/session": {
+    "/healthz": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Session facts without tokens */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Facts */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        /** Liveness */
+        get: operations["healthz"];
         put?: never;
-        /** Mint or resume the user's borrower session */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        journeyType?: string;
-                        profile?: Record<string, unknown>;
-                    };
-                };
-            };
-            responses: {
-                /** @description The session (never the refresh token) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                borrowerID?: string;
-                                borrowerExternalID?: string;
-                                sessionToken?: string;
-                                sessionExpiresAt?: string;
-                                activeJourney?: components["schemas"]["ActiveJourney"];
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description RATE_LIMITED */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE or UPSTREAM_AUTH_FAILED (the upstream refused the sk_* key) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_TIMEOUT */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
-        /** Forget the stored tokens */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Deleted */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                deleted?: boolean;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/session/refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** A fresh session token (single-flight across instances) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The session */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                borrowerID?: string;
-                                borrowerExternalID?: string;
-                                sessionToken?: string;
-                                sessionExpiresAt?: string;
-                                activeJourney?: components["schemas"]["ActiveJourney"];
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description RATE_LIMITED */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE or UPSTREAM_AUTH_FAILED (the upstream refused the sk_* key) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_TIMEOUT */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/web/session": {
+    "/metrics": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Prometheus metrics */
+        get: operations["metrics"];
         put?: never;
-        /** Exchange a partner JWT for a web session cookie */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Cookie set (Set-Cookie: __Host-bff_session=…; HttpOnly; Secure; SameSite=Strict) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
-        /** End the web session */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Ended */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/headless/{path}": {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
-                path: string;
-            };
-            cookie?: never;
-        };
-        /** Proxied to the upstream headless API with the user's session token */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
-                    path: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description VALIDATION_ERROR (a path segment outside the allowed spelling) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description JOURNEY_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded */
-                405: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_USE */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_TIMEOUT */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). Cache-Control is always no-store; a Location into the upstream's headless API is rewritten to /v1/headless/..., any other is dropped. */
-                default: {
-                    headers: {
-                        "Cache-Control"?: "no-store";
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        /** Proxied to the upstream headless API with the user's session token */
-        put: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
-                    path: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description VALIDATION_ERROR (a path segment outside the allowed spelling) or IDEMPOTENCY_KEY_REQUIRED */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description JOURNEY_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded */
-                405: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_USE */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent */
-                429: {
-                    headers: {
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_TIMEOUT */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). Cache-Control is always no-store; a Location into the upstream's headless API is rewritten to /v1/headless/..., any other is dropped. */
-                default: {
-                    headers: {
-                        "Cache-Control"?: "no-store";
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        /** Proxied to the upstream headless API with the user's session token */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
-                    path: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description VALIDATION_ERROR (a path segment outside the allowed spelling) or IDEMPOTENCY_KEY_REQUIRED */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description JOURNEY_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded */
-                405: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_USE */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent */
-                429: {
-                    headers: {
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_TIMEOUT */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). Cache-Control is always no-store; a Location into the upstream's headless API is rewritten to /v1/headless/..., any other is dropped. */
-                default: {
-                    headers: {
-                        "Cache-Control"?: "no-store";
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        /** Proxied to the upstream headless API with the user's session token */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
-                    path: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description VALIDATION_ERROR (a path segment outside the allowed spelling) or IDEMPOTENCY_KEY_REQUIRED */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description JOURNEY_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded */
-                405: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_USE */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent */
-                429: {
-                    headers: {
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_TIMEOUT */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). Cache-Control is always no-store; a Location into the upstream's headless API is rewritten to /v1/headless/..., any other is dropped. */
-                default: {
-                    headers: {
-                        "Cache-Control"?: "no-store";
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        /** Proxied to the upstream headless API with the user's session token */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
-                    path: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description VALIDATION_ERROR (a path segment outside the allowed spelling) or IDEMPOTENCY_KEY_REQUIRED */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description JOURNEY_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded */
-                405: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_IN_USE */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description IDEMPOTENCY_KEY_REUSED */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent */
-                429: {
-                    headers: {
-                        "Retry-After"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
-                502: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UPSTREAM_TIMEOUT */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). Cache-Control is always no-store; a Location into the upstream's headless API is rewritten to /v1/headless/..., any other is dropped. */
-                default: {
-                    headers: {
-                        "Cache-Control"?: "no-store";
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        trace?: never;
-    };
-    "/v1/events/stream": {
+    "/openapi.json": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * The caller's journey updates as Server-Sent Events
-         * @description Each update of the caller's own journeys is sent as `id: <cursor>`, `event: journey.update`, `data: <JourneyUpdate JSON>`, as soon as its webhook is verified and stored (on any instance). Resumes strictly after `Last-Event-ID` (sent by a reconnecting EventSource; wins over `after`) or `?after=`; without either it starts with every update still kept for the user. A comment line every 15 s keeps the connection open; the stream ends after `ops.stream_max_secs` (default 3600) with a `retry:` hint and the client resumes. The web session cookie alone authenticates this GET (EventSource cannot send X-CSRF). At most `events.max_streams_per_user` (default 5) open streams per user per instance.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description A cursor this feed issued; only later updates are returned. */
-                    after?: string;
-                };
-                header?: {
-                    /** @description The cursor of the last update received; wins over `after`. */
-                    "Last-Event-ID"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description text/event-stream of `journey.update` events (data: JourneyUpdate) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": string;
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description RATE_LIMITED (the user already holds events.max_streams_per_user streams on this instance; Retry-After) */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
+        /** This document */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /** The ops console's address without the slash: a redirect to /ops/ */
+        get: operations["opsConsoleRedirect"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ops/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ops console: a single page compiled into the binary, no external assets */
+        get: operations["opsConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ops/console.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console's style sheet */
+        get: operations["opsConsoleCss"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ops/console.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console's script */
+        get: operations["opsConsoleJs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the store answers and the instance is not shutting down */
+        get: operations["readyz"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1178,71 +149,12 @@ export interface paths {
         };
         /**
          * The caller's journey updates as a long poll
-         * @description The same feed as /v1/events/stream, for clients without EventSource. Answered at once when the user has updates newer than `after`; otherwise held until one arrives or `waitSecs` have passed (then with an empty list). At most 100 updates per answer, oldest first. Cookie callers send X-CSRF: 1.
+         * @description The same feed as /v1/events/stream, for clients without EventSource. Answered at once when
+         *     the user has updates newer than `after`; otherwise held until one arrives or `waitSecs` have
+         *     passed (then with an empty list). At most 100 updates per answer, oldest first. Cookie callers
+         *     send X-CSRF: 1.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description A cursor this feed issued; only later updates are returned. */
-                    after?: string;
-                    /** @description How long to wait for news when there is none yet. */
-                    waitSecs?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of updates */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                events: components["schemas"]["JourneyUpdate"][];
-                                /** @description The cursor to send as `after` next: the last update's, else the `after` given (null without one). */
-                                next: string | null;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        get: operations["pollJourneyUpdates"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1251,7 +163,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhooks/aarthik": {
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's journey updates as Server-Sent Events
+         * @description Each update of the caller's own journeys is sent as `id: <cursor>`, `event: journey.update`,
+         *     `data: <JourneyUpdate JSON>`, as soon as its webhook is verified and stored (on any instance).
+         *     Resumes strictly after `Last-Event-ID` (sent by a reconnecting EventSource; wins over `after`)
+         *     or `?after=`; without either it starts with every update still kept for the user. A comment
+         *     line every 15 s keeps the connection open; the stream ends after `ops.stream_max_secs`
+         *     (default 3600) with a `retry:` hint and the client resumes. The web session cookie alone
+         *     authenticates this GET (EventSource cannot send X-CSRF). At most `events.max_streams_per_user`
+         *     (default 5) open streams per user per instance.
+         */
+        get: operations["streamJourneyUpdates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/aa/sessions/{aaSessionID}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One AA session
+         * @description The upstream's `get /api/v1/headless/aa/sessions/{aaSessionID}` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["getAaSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/aa/sessions/{aaSessionID}/complete": {
         parameters: {
             query?: never;
             header?: never;
@@ -1260,85 +219,38 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Signed journey.snapshot receiver */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    "X-AL-Webhook-Signature": string;
-                    "X-AL-Webhook-Timestamp": string;
-                    "X-AL-Event-ID": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": Record<string, unknown>;
-                };
-            };
-            responses: {
-                /** @description Stored (or a duplicate: changes nothing) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description WEBHOOK_SIGNATURE_INVALID or WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description PAYLOAD_TOO_LARGE */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        /**
+         * The borrower is back from the Account Aggregator
+         * @description The upstream's `post /api/v1/headless/aa/sessions/{aaSessionID}/complete` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["completeAaSession"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/ops/journeys": {
+    "/v1/headless/aa/sessions/{aaSessionID}/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-check an AA session
+         * @description The upstream's `post /api/v1/headless/aa/sessions/{aaSessionID}/reconcile` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["reconcileAaSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys": {
         parameters: {
             query?: never;
             header?: never;
@@ -1346,338 +258,23 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search journeys by latest status, partner user, or time without change; newest change first
-         * @description Covers journeys with a verified snapshot. A user's journeys come from the directory; otherwise a journey index written by the webhook receiver is paged (the 200000 most recently changed journeys, overall and per status). One request reads a bounded number of index entries, so a sparse filter may answer a short page with a next cursor.
+         * The borrower's journeys
+         * @description The upstream's `get /api/v1/headless/journeys` through the proxy (see proxy): the answer's status and body are the upstream's.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Latest status equals this */
-                    status?: string;
-                    /** @description Journeys of this partner user */
-                    userID?: string;
-                    /** @description No change for at least this many seconds */
-                    stuckForSecs?: number;
-                    limit?: number;
-                    /** @description The next cursor of the previous page */
-                    after?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                journeys: {
-                                    journeyID: string;
-                                    userID: string | null;
-                                    /** @description The upstream's status (an open enum) */
-                                    status: string | null;
-                                    nextAction: string | null;
-                                    sequence: number;
-                                    /** Format: date-time */
-                                    updatedAt: string;
-                                }[];
-                                /** @description Cursor of the next page; null when nothing is left */
-                                next: string | null;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        get: operations["listJourneys"];
         put?: never;
-        post?: never;
+        /**
+         * Create (or resume) a journey
+         * @description The upstream's `post /api/v1/headless/journeys` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["createJourney"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/ops/journeys/{journeyID}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Latest snapshot, partner user, and the timeline of every verified snapshot (stale ones marked) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    journeyID: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Journey view */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                journeyID?: string;
-                                userID?: string | null;
-                                borrowerExternalID?: string | null;
-                                status?: string | null;
-                                nextAction?: string | null;
-                                sequence?: number;
-                                updatedAt?: string;
-                                /** @description The latest verified body as received */
-                                snapshot?: Record<string, unknown>;
-                                /** @description The journey's verified snapshots (the most recent 50), ordered by sequence; stale = older than the latest when it arrived */
-                                events?: {
-                                    cursor?: string;
-                                    eventID?: string;
-                                    journeyID?: string;
-                                    userID?: string | null;
-                                    sequence?: number;
-                                    status?: string | null;
-                                    nextAction?: string | null;
-                                    receivedAt?: string;
-                                    stale?: boolean;
-                                }[];
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description JOURNEY_NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ops/users/{userID}/journeys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A user's journeys with latest status */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    userID: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Journeys */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ops/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The verified event feed, oldest first */
-        get: {
-            parameters: {
-                query?: {
-                    after?: string;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                events?: {
-                                    cursor?: string;
-                                    eventID?: string;
-                                    journeyID?: string;
-                                    userID?: string | null;
-                                    sequence?: number;
-                                    status?: string | null;
-                                    nextAction?: string | null;
-                                    receivedAt?: string;
-                                    stale?: boolean;
-                                }[];
-                                next?: string | null;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ops/events/stream": {
+    "/v1/headless/journeys/{journeyID}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1685,47 +282,521 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The feed as Server-Sent Events (id = cursor, event = journey.snapshot), resuming after Last-Event-ID
-         * @description Browsers open it with EventSource and the ops console cookie alone (no X-CSRF: EventSource cannot send headers). Reads the store only when this instance's wake-up subscription announces new events. A comment line keeps idle streams open; the stream ends after `ops.stream_max_secs` (default 3600) with a `retry:` hint and the client resumes. At most `ops.max_streams` (default 100) per instance.
+         * One journey
+         * @description The upstream's `get /api/v1/headless/journeys/{journeyID}` through the proxy (see proxy): the answer's status and body are the upstream's.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description text/event-stream */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": string;
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE, or TOO_MANY_STREAMS (this instance holds ops.max_streams streams; Retry-After) */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
+        get: operations["getJourney"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/aa/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        get?: never;
+        put?: never;
+        /**
+         * Start (or resume) an Account Aggregator consent
+         * @description The upstream's `post /api/v1/headless/journeys/{journeyID}/aa/sessions` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["createAaSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/loan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The disbursed loan
+         * @description The upstream's `get /api/v1/headless/journeys/{journeyID}/loan` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["getLoan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A journey's offer cards
+         * @description The upstream's `get /api/v1/headless/journeys/{journeyID}/offers` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["listOffers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/offers/{offerID}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An offer's steps, journey-scoped
+         * @description The upstream's `get /api/v1/headless/journeys/{journeyID}/offers/{offerID}/steps` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["listJourneyOfferSteps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/post-disbursal/foreclosure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Foreclose the loan
+         * @description The upstream's `post /api/v1/headless/journeys/{journeyID}/post-disbursal/foreclosure` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["forecloseLoan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/post-disbursal/missed-emi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay a missed EMI
+         * @description The upstream's `post /api/v1/headless/journeys/{journeyID}/post-disbursal/missed-emi` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["payMissedEmi"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/post-disbursal/pre-part-payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pre-part payment
+         * @description The upstream's `post /api/v1/headless/journeys/{journeyID}/post-disbursal/pre-part-payment` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["prePayLoan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/post-disbursal/status-refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh the loan's status
+         * @description The upstream's `post /api/v1/headless/journeys/{journeyID}/post-disbursal/status-refresh` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["refreshLoanStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The profile of one journey
+         * @description The upstream's `get /api/v1/headless/journeys/{journeyID}/profile` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["getJourneyProfile"];
+        /**
+         * Upsert the profile of one journey
+         * @description The upstream's `put /api/v1/headless/journeys/{journeyID}/profile` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        put: operations["upsertJourneyProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/profile/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit the profile of one journey
+         * @description The upstream's `post /api/v1/headless/journeys/{journeyID}/profile/submit` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["submitJourneyProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/journeys/{journeyID}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A journey's state: status, nextAction, pendingOperations
+         * @description The upstream's `get /api/v1/headless/journeys/{journeyID}/state` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["getJourneyState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One offer card (reload it after OFFER_LOCK_CONFLICT)
+         * @description The upstream's `get /api/v1/headless/offers/{offerID}` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["getOffer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}/proceed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Proceed with an offer (409 OFFER_LOCK_CONFLICT when another was proceeded)
+         * @description The upstream's `post /api/v1/headless/offers/{offerID}/proceed` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["proceedOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject an offer
+         * @description The upstream's `post /api/v1/headless/offers/{offerID}/reject` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["rejectOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An offer's steps
+         * @description The upstream's `get /api/v1/headless/offers/{offerID}/steps` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["listSteps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}/steps/{stepID}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One step
+         * @description The upstream's `get /api/v1/headless/offers/{offerID}/steps/{stepID}` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["getStep"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}/steps/{stepID}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The borrower is back from a REDIRECT step
+         * @description The upstream's `post /api/v1/headless/offers/{offerID}/steps/{stepID}/complete` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["completeStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}/steps/{stepID}/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-check a step whose callback is overdue
+         * @description The upstream's `post /api/v1/headless/offers/{offerID}/steps/{stepID}/reconcile` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["reconcileStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/offers/{offerID}/steps/{stepID}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a FORM step
+         * @description The upstream's `post /api/v1/headless/offers/{offerID}/steps/{stepID}/submit` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["submitStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The borrower's profile (of the active journey)
+         * @description The upstream's `get /api/v1/headless/profile` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        get: operations["getProfile"];
+        /**
+         * Upsert profile sections
+         * @description The upstream's `put /api/v1/headless/profile` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        put: operations["upsertProfile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/profile/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit the profile: lenders are asked for offers
+         * @description The upstream's `post /api/v1/headless/profile/submit` through the proxy (see proxy): the answer's status and body are the upstream's.
+         */
+        post: operations["submitProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/headless/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proxied to the upstream headless API with the user's session token
+         * @description Forwarded to the upstream's `/api/v1/headless/{path}` with the user's `st_*` token (minted or
+         *     refreshed as needed). The upstream's answer comes back with its status and body untouched (a
+         *     5xx body only when it is the upstream's envelope); `Cache-Control` is always `no-store`; a
+         *     `Location` into the upstream's headless API is rewritten to `/v1/headless/...`, any other is
+         *     dropped. HEAD is forwarded like GET. POST, PUT, PATCH and DELETE need an `Idempotency-Key` (IETF semantics): a repeat with
+         *     the same key and body replays the stored answer (`Idempotent-Replayed: true`).
+         */
+        get: operations["proxyGet"];
+        /**
+         * Proxied to the upstream headless API with the user's session token
+         * @description Forwarded to the upstream's `/api/v1/headless/{path}` with the user's `st_*` token (minted or
+         *     refreshed as needed). The upstream's answer comes back with its status and body untouched (a
+         *     5xx body only when it is the upstream's envelope); `Cache-Control` is always `no-store`; a
+         *     `Location` into the upstream's headless API is rewritten to `/v1/headless/...`, any other is
+         *     dropped. HEAD is forwarded like GET. POST, PUT, PATCH and DELETE need an `Idempotency-Key` (IETF semantics): a repeat with
+         *     the same key and body replays the stored answer (`Idempotent-Replayed: true`).
+         */
+        put: operations["proxyPut"];
+        /**
+         * Proxied to the upstream headless API with the user's session token
+         * @description Forwarded to the upstream's `/api/v1/headless/{path}` with the user's `st_*` token (minted or
+         *     refreshed as needed). The upstream's answer comes back with its status and body untouched (a
+         *     5xx body only when it is the upstream's envelope); `Cache-Control` is always `no-store`; a
+         *     `Location` into the upstream's headless API is rewritten to `/v1/headless/...`, any other is
+         *     dropped. HEAD is forwarded like GET. POST, PUT, PATCH and DELETE need an `Idempotency-Key` (IETF semantics): a repeat with
+         *     the same key and body replays the stored answer (`Idempotent-Replayed: true`).
+         */
+        post: operations["proxyPost"];
+        /**
+         * Proxied to the upstream headless API with the user's session token
+         * @description Forwarded to the upstream's `/api/v1/headless/{path}` with the user's `st_*` token (minted or
+         *     refreshed as needed). The upstream's answer comes back with its status and body untouched (a
+         *     5xx body only when it is the upstream's envelope); `Cache-Control` is always `no-store`; a
+         *     `Location` into the upstream's headless API is rewritten to `/v1/headless/...`, any other is
+         *     dropped. HEAD is forwarded like GET. POST, PUT, PATCH and DELETE need an `Idempotency-Key` (IETF semantics): a repeat with
+         *     the same key and body replays the stored answer (`Idempotent-Replayed: true`).
+         */
+        delete: operations["proxyDelete"];
+        options?: never;
+        head?: never;
+        /**
+         * Proxied to the upstream headless API with the user's session token
+         * @description Forwarded to the upstream's `/api/v1/headless/{path}` with the user's `st_*` token (minted or
+         *     refreshed as needed). The upstream's answer comes back with its status and body untouched (a
+         *     5xx body only when it is the upstream's envelope); `Cache-Control` is always `no-store`; a
+         *     `Location` into the upstream's headless API is rewritten to `/v1/headless/...`, any other is
+         *     dropped. HEAD is forwarded like GET. POST, PUT, PATCH and DELETE need an `Idempotency-Key` (IETF semantics): a repeat with
+         *     the same key and body replays the stored answer (`Idempotent-Replayed: true`).
+         */
+        patch: operations["proxyPatch"];
+        trace?: never;
+    };
+    "/v1/ops/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ops audit log, newest first
+         * @description Who did what to whom: console sign-ins and sign-outs, revocations and dead-letter re-drives
+         *     (with the operator named in ops.tokens as name:token; a bare token is named ops). Never a
+         *     token. Bounded to the latest 1000 entries and 90 days.
+         */
+        get: operations["listAuditEntries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1742,51 +813,7 @@ export interface paths {
             cookie?: never;
         };
         /** Verified but unprocessable deliveries */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Dead letters */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        get: operations["listDeadLetters"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1806,71 +833,95 @@ export interface paths {
         put?: never;
         /**
          * Re-process one dead letter
-         * @description Audited: action redrive, target the dead letter id.
+         * @description Runs a kept delivery through the receiver again (no signature check: it was verified when it
+         *     arrived). Audited: action redrive, target the dead letter id.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Re-processed */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        post: operations["redriveDeadLetter"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/ops/users/{userID}/revoke": {
+    "/v1/ops/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The verified event feed, oldest first */
+        get: operations["listOpsEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The feed as Server-Sent Events (id = cursor, event = journey.snapshot), resuming after Last-Event-ID
+         * @description Browsers open it with EventSource and the ops console cookie alone (no X-CSRF: EventSource
+         *     cannot send headers). Reads the store only when this instance's wake-up subscription announces
+         *     new events. A comment line keeps idle streams open; the stream ends after
+         *     `ops.stream_max_secs` (default 3600) with a `retry:` hint and the client resumes. At most
+         *     `ops.max_streams` (default 100) per instance.
+         */
+        get: operations["streamOpsEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/forwarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The forwarding deliveries of the latest forwarded events, one row per event and URL, newest
+         *     event first.
+         */
+        get: operations["listForwardingDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/forwarding/{eventID}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The forwarding delivery log of one event: each URL's state and every attempt. */
+        get: operations["getForwardingLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/forwarding/{eventID}/resend": {
         parameters: {
             query?: never;
             header?: never;
@@ -1880,82 +931,17 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sign a partner user out everywhere
-         * @description Ends every web session of the user, deletes their stored upstream session and refresh token (and the in-process token memo of every instance), and from then on refuses their partner JWTs issued (iat, in whole seconds) before the revocation second; JWTs without iat are refused until auth.max_token_lifetime_secs has passed. Every instance refuses them within a second. A JWT issued afterwards works again and mints a fresh upstream session. Other users are untouched. Any user id may be revoked, also one this service has not seen yet (their JWTs are refused when they arrive). Audited (action revoke, target the user id) and counted in bff_revocations_total. For ops staff and the partner's backend, with an ops token.
+         * Forward one event again to every configured URL: every delivery becomes pending, due now, with
+         *     a fresh maximum age. Audited (`resend`).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The partner's user id (the JWT sub): 1-256 characters, no control characters */
-                    userID: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Revoked */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: components["schemas"]["Revocation"];
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR: the user id is not one a partner JWT could carry */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED: no valid ops token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description NOT_FOUND: no user id in the path */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE: nothing was revoked; retry */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        post: operations["resendForwarding"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/ops/audit": {
+    "/v1/ops/journeys": {
         parameters: {
             query?: never;
             header?: never;
@@ -1963,68 +949,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The ops audit log, newest first
-         * @description Who did what to whom: revocations and dead-letter re-drives (with the operator named in ops.tokens as name:token; a bare token is named ops). Never a token. Bounded to the latest 1000 entries and 90 days.
+         * Search journeys by latest status, partner user, or time without change; newest change first
+         * @description Covers journeys with a verified snapshot. A user's journeys come from the directory; otherwise
+         *     a journey index written by the webhook receiver is paged (the 200000 most recently changed
+         *     journeys, overall and per status). One request reads a bounded number of index entries, so a
+         *     sparse filter may answer a short page with a next cursor.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description How many entries (default 100) */
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Entries */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                entries: components["schemas"]["AuditEntry"][];
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR: limit out of range */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED: no valid ops token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
+        get: operations["searchJourneys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/journeys/{journeyID}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /** Latest snapshot, partner user, and the timeline of every verified snapshot (stale ones marked) */
+        get: operations["getOpsJourney"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2042,75 +990,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in to the ops console: exchange an ops token for the cookie __Host-bff_ops */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description One of ops.tokens (the token part of a name:token item) */
-                        token: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Signed in (Set-Cookie: __Host-bff_ops=…; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=28800) */
-                200: {
-                    headers: {
-                        /** @description The ops console session cookie */
-                        "Set-Cookie"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                /** @description The operator's name (ops for a bare token) */
-                                operator: string;
-                                /** Format: date-time */
-                                expiresAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        /**
+         * Exchange an ops token for a cookie. A session already on this browser is ended first, so every
+         *     sign-in gets a fresh id (no session fixation).
+         */
+        post: operations["opsLogin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2126,95 +1010,26 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out of the ops console: end the cookie's session and clear the cookie */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Signed out (ended = a live session was ended) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: {
-                                ended: boolean;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description UNAUTHENTICATED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        /**
+         * End the console session of this browser (if any) and clear its cookie. Called with the cookie,
+         *     it needs `X-CSRF: 1` like every cookie call; without one there is nothing to end.
+         */
+        post: operations["opsLogout"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/healthz": {
+    "/v1/ops/users/{userID}/journeys": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Liveness */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-            };
-        };
+        /** A user's journeys with latest status */
+        get: operations["listUserJourneys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2223,160 +1038,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/readyz": {
+    "/v1/ops/users/{userID}/revoke": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Readiness (the store answers) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ready */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            requestID: string;
-                            correlationID: string;
-                            /** Format: date-time */
-                            timestamp: string;
-                            data: Record<string, unknown>;
-                            error: null;
-                        };
-                    };
-                };
-                /** @description STORE_UNAVAILABLE */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorEnvelope"];
-                    };
-                };
-            };
-        };
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * Sign a partner user out everywhere
+         * @description Ends every web session of the user, deletes their stored upstream session and refresh token
+         *     (and the in-process token memo of every instance), and from then on refuses their partner JWTs
+         *     issued (iat, in whole seconds) before the revocation second; JWTs without iat are refused until
+         *     auth.max_token_lifetime_secs has passed. Every instance refuses them within a second. A JWT
+         *     issued afterwards works again and mints a fresh upstream session. Other users are untouched.
+         *     Any user id may be revoked, also one this service has not seen yet. Audited (action revoke,
+         *     target the user id) and counted in bff_revocations_total. For ops staff and the partner's
+         *     backend, with an ops token.
+         */
+        post: operations["revokeUser"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/metrics": {
+    "/v1/session": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Prometheus text */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description text/plain; version=0.0.4 */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": string;
-                    };
-                };
-            };
-        };
+        /** Session facts without tokens */
+        get: operations["getSession"];
         put?: never;
-        post?: never;
+        /**
+         * Mint or resume the user's borrower session
+         * @description Creates or resumes the user's upstream borrower session (the upstream call uses this service's
+         *     `sk_*` key) and answers the session token; the refresh token stays here, sealed. Partner JWT
+         *     only: a browser's web session never receives tokens.
+         */
+        post: operations["startSession"];
+        /** Forget the stored tokens */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A fresh session token (single-flight across instances) */
+        post: operations["refreshSession"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/openapi.json": {
+    "/v1/web/session": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** This document */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OpenAPI 3.1 */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": Record<string, unknown>;
-                    };
-                };
-            };
-        };
+        get?: never;
         put?: never;
-        post?: never;
-        delete?: never;
+        /**
+         * Exchange a partner JWT for a web session cookie
+         * @description Sets `__Host-bff_session` (HttpOnly, Secure, SameSite=Strict, Path=/). A previous cookie on the same browser is
+         *     ended first, so every login gets a fresh id (no session fixation).
+         */
+        post: operations["startWebSession"];
+        /**
+         * End the web session
+         * @description Ends this browser's web session (cookie callers) and clears the cookie.
+         */
+        delete: operations["endWebSession"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/ops/": {
+    "/v1/webhooks/aarthik": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The ops console: a single page compiled into the binary (also /ops/console.css, /ops/console.js; GET /ops redirects here) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The page */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/html": string;
-                    };
-                };
-            };
-        };
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * Signed journey.snapshot receiver
+         * @description Verifies `X-AL-Webhook-Signature` (hex HMAC-SHA256 over `timestamp + "." + raw body`) and the
+         *     timestamp's freshness before anything else, de-duplicates by event id across instances, stores
+         *     the snapshot (newest `sequence` wins per journey) and announces it to live streams. Answers
+         *     200 for a stored event and for a duplicate (which changes nothing).
+         */
+        post: operations["receiveWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2387,52 +1158,1087 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An Account Aggregator consent session. */
+        AaSession: {
+            aaSessionID: string;
+            createdAt?: string | null;
+            expiresAt?: string | null;
+            journeyID?: string | null;
+            offerID?: string | null;
+            /** @description Set while the borrower can be sent to the Account Aggregator. */
+            redirectURL?: string | null;
+            state: components["schemas"]["AaState"];
+        };
+        /**
+         * @description An Account Aggregator session's state (`AASessionState`). An open set: handle unknown values (known: REQUIRED, REDIRECT_READY, IN_PROGRESS, USER_RETURNED, APPROVAL_PENDING, APPROVED, REJECTED, FAILED, EXPIRED).
+         * @example REQUIRED
+         * @example REDIRECT_READY
+         * @example IN_PROGRESS
+         * @example USER_RETURNED
+         * @example APPROVAL_PENDING
+         * @example APPROVED
+         * @example REJECTED
+         * @example FAILED
+         * @example EXPIRED
+         */
+        AaState: string;
+        /**
+         * @description What a step needs from the app (`ActionRequired`). An open set: handle unknown values (known: NONE, REDIRECT, SUBMIT_FORM, AWAIT_CALLBACK, RECONCILE, WAIT).
+         * @example NONE
+         * @example REDIRECT
+         * @example SUBMIT_FORM
+         * @example AWAIT_CALLBACK
+         * @example RECONCILE
+         * @example WAIT
+         */
+        ActionRequired: string;
+        /** @description `activeJourney` in a session answer. */
         ActiveJourney: {
-            journeyID?: string;
-            status?: string | null;
+            journeyID: string;
+            /** @description What the borrower does next (an open set, see `NextAction`); `null`: keep polling. */
             nextAction?: string | null;
-        } | null;
-        ErrorEnvelope: {
-            requestID: string;
-            correlationID: string;
-            timestamp: string;
-            data: null;
-            error: {
-                /** @enum {string} */
-                code: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "JOURNEY_NOT_FOUND" | "VALIDATION_ERROR" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "WEBHOOK_SIGNATURE_INVALID" | "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE" | "WEBHOOK_IN_FLIGHT" | "STORE_UNAVAILABLE" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT" | "UPSTREAM_RESPONSE_TOO_LARGE" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_AUTH_FAILED" | "INTERNAL" | "REQUEST_TIMEOUT" | "TOO_MANY_STREAMS";
-                message: string;
-            };
+            /** @description The upstream's journey status (an open set, see `JourneyStatus`). */
+            status?: string | null;
         };
-        Revocation: {
-            userID: string;
+        /** @description `error` of an [`AnyErrorEnvelope`]. */
+        AnyErrorBody: {
+            code: components["schemas"]["ErrorCode"] | components["schemas"]["UpstreamErrorCode"];
             /**
-             * Format: date-time
-             * @description When the revocation took effect (UTC, milliseconds)
+             * @description e.g. `field` (a dotted path) for `VALIDATION_FAILED`; `offerID`, `selectedOfferID` for
+             *     `OFFER_LOCK_CONFLICT`.
              */
-            revokedAt: string;
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            message: string;
+            retryable?: boolean | null;
         };
+        /**
+         * @description An error envelope this service wrote, or the upstream's passed through as received (a 4xx
+         *     answer of the headless API): `error.code` is then the upstream's, an open set.
+         */
+        AnyErrorEnvelope: {
+            correlationID?: string | null;
+            data: null;
+            error: components["schemas"]["AnyErrorBody"];
+            requestID: string;
+            timestamp: string;
+        };
+        /** @description One audited action. */
         AuditEntry: {
-            /** Format: date-time */
-            at: string;
-            /** @description The operator's name from ops.tokens (name:token); ops for a bare token */
-            operator: string;
-            /** @description What was done, e.g. revoke, redrive */
+            /** @description What was done: `revoke`, `redrive`, … */
             action: string;
-            /** @description What it was done to: a user id, a dead letter id */
+            /** @description RFC 3339, UTC, milliseconds. */
+            at: string;
+            operator: string;
+            /** @description What it was done to: a user id, a dead letter id, … */
             target: string;
         };
-        /** @description One change of one of the caller's journeys, from a verified webhook. Never the raw snapshot; never older than an update already sent for that journey. */
-        JourneyUpdate: {
-            /** @description Resume strictly after this update (Last-Event-ID, or after=). */
-            cursor: string;
-            journeyID: string;
-            /** @description The upstream's status, passed through (an open set). */
-            status: string | null;
-            nextAction: string | null;
-            /** @description The upstream's snapshot sequence; increases per journey. */
-            sequence: number;
+        /** @description `GET /v1/ops/audit`: the latest entries, newest first. */
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+        };
+        /** @description `POST /journeys` body. */
+        CreateJourney: {
+            /** @description Free-form, e.g. `{"source": "web_app", "returnURL": "…"}`. */
+            metadata?: Record<string, unknown> | null;
+            type: components["schemas"]["JourneyType"];
+        };
+        /** @description A verified delivery that could not be used, kept for ops. */
+        DeadLetter: {
+            body: string;
+            /** @description Lower-case header name → value (the X-AL-* headers and the content type). */
+            headers: {
+                [key: string]: string;
+            };
+            id: string;
+            reason: string;
+            receivedAt: string;
+            /** @description Set once a redrive stored it; resolved letters are no longer listed. */
+            resolvedAt?: string | null;
+        };
+        DeadLetterList: {
+            deadLetters: components["schemas"]["DeadLetter"][];
+        };
+        DiagnosticMessage: {
+            /**
+             * @example LENDER_DECLINED
+             * @example STEP_ATTEMPT_FAILED
+             * @example CALLBACK_OVERDUE
+             */
+            code: string;
+            message: string;
+        };
+        /** @description `{code, message}` notes of a journey or step. */
+        Diagnostics: {
+            messages: components["schemas"]["DiagnosticMessage"][];
+        };
+        /** @description `error` of an [`ErrorEnvelope`]. */
+        ErrorBody: {
+            code: components["schemas"]["ErrorCode"];
+            /** @description Machine-readable facts; `null` on this service's own errors. */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Human-readable; never parse it. */
+            message: string;
+            /** @description Repeating the same request (with the same `Idempotency-Key`) may succeed. */
+            retryable: boolean;
+        };
+        /** @description A public error code of this service (the catalogue: docs/errors.md). Decide on the code first, the HTTP status second. */
+        ErrorCode: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "JOURNEY_NOT_FOUND" | "VALIDATION_ERROR" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "WEBHOOK_SIGNATURE_INVALID" | "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE" | "WEBHOOK_IN_FLIGHT" | "STORE_UNAVAILABLE" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT" | "UPSTREAM_RESPONSE_TOO_LARGE" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_AUTH_FAILED" | "INTERNAL" | "REQUEST_TIMEOUT" | "TOO_MANY_STREAMS";
+        /**
+         * @description An error envelope written by this service: `data` is `null`, `error.code` is one of the
+         *     [`ErrorCode`] catalogue.
+         */
+        ErrorEnvelope: {
+            correlationID: string;
+            data: null;
+            error: components["schemas"]["ErrorBody"];
+            requestID: string;
             /** Format: date-time */
+            timestamp: string;
+        };
+        /** @description One feed entry: one journey of one verified event. */
+        FeedItem: {
+            /** @description Set when read back (the stream position); absent inside the stored payload. */
+            cursor?: string | null;
+            eventID: string;
+            journeyID: string;
+            nextAction?: string | null;
+            receivedAt: string;
+            /** Format: int64 */
+            sequence: number;
+            /** @description An older `sequence` than the journey's latest when it arrived. */
+            stale: boolean;
+            status?: string | null;
+            userID?: string | null;
+        };
+        FeedPage: {
+            events: components["schemas"]["FeedItem"][];
+            /** @description The cursor of the last event of this page; `null` when the page is empty. */
+            next?: string | null;
+        };
+        /** @description One forwarding attempt. */
+        ForwardAttemptView: {
+            at?: string | null;
+            /** Format: int32 */
+            attempt: number;
+            /** Format: int64 */
+            durationMs: number;
+            /** @description `timeout` or `connect` when it did not answer. */
+            error?: string | null;
+            /**
+             * @description `delivered`, `retry` or `gave_up`.
+             * @example delivered
+             * @example retry
+             * @example gave_up
+             */
+            outcome: string;
+            /**
+             * Format: int32
+             * @description The HTTP status the URL answered, when it answered.
+             */
+            status?: number | null;
+            url: string;
+        };
+        /** @description The deliveries of the latest forwarded events. */
+        ForwardDeliveries: {
+            deliveries: components["schemas"]["ForwardDelivery"][];
+        };
+        /** @description One URL's forwarding of one event (a row of the list and of an event's delivery log). */
+        ForwardDelivery: {
+            /** Format: int32 */
+            attempts: number;
+            deliveredAt?: string | null;
+            /** @description Present in the list only. */
+            eventID?: string | null;
+            giveUpAt?: string | null;
+            /** @description Present in the list only. */
+            lastAttemptAt?: string | null;
+            lastOutcome?: string | null;
+            nextAttemptAt?: string | null;
+            /**
+             * @description `pending`, `delivered` or `failed` (given up).
+             * @example pending
+             * @example delivered
+             * @example failed
+             */
+            state: string;
+            /** @description A stable id of the URL (its hash). */
+            target: string;
+            /** @description The URL, without credentials or query. */
+            url: string;
+        };
+        /** @description The forwarding delivery log of one event. */
+        ForwardLogView: {
+            attempts: components["schemas"]["ForwardAttemptView"][];
+            deliveries: components["schemas"]["ForwardDelivery"][];
+            eventID: string;
+            receivedAt?: string | null;
+        };
+        /** @description `GET /journeys`: the borrower's journeys. */
+        JourneyList: {
+            journeys: components["schemas"]["UpstreamJourney"][];
+        };
+        JourneyPage: {
+            journeys: components["schemas"]["JourneyRow"][];
+            /** @description Where the next page starts; `null` when nothing is left. */
+            next?: string | null;
+        };
+        JourneyRow: {
+            journeyID: string;
+            nextAction?: string | null;
+            /** Format: int64 */
+            sequence: number;
+            status?: string | null;
             updatedAt: string;
+            userID?: string | null;
+        };
+        /**
+         * @description The journey's lifecycle status (`JourneyLifecycleStatus`). An open set: handle unknown values (known: STARTED, PROFILE_REQUIRED, PROFILE_SUBMITTED, OFFERS_PENDING, OFFERS_AVAILABLE, OFFER_SELECTED, AA_REQUIRED, KYC_PENDING, BANK_MANDATE_PENDING, E_MANDATE_PENDING, LOAN_AGREEMENT_PENDING, LENDER_PROCESSING, DISBURSED, REJECTED, EXPIRED, CLOSED).
+         * @example STARTED
+         * @example PROFILE_REQUIRED
+         * @example PROFILE_SUBMITTED
+         * @example OFFERS_PENDING
+         * @example OFFERS_AVAILABLE
+         * @example OFFER_SELECTED
+         * @example AA_REQUIRED
+         * @example KYC_PENDING
+         * @example BANK_MANDATE_PENDING
+         * @example E_MANDATE_PENDING
+         * @example LOAN_AGREEMENT_PENDING
+         * @example LENDER_PROCESSING
+         * @example DISBURSED
+         * @example REJECTED
+         * @example EXPIRED
+         * @example CLOSED
+         */
+        JourneyStatus: string;
+        JourneySummary: {
+            journeyID: string;
+            nextAction?: string | null;
+            /** Format: int64 */
+            sequence?: number | null;
+            status?: string | null;
+            updatedAt?: string | null;
+        };
+        /**
+         * @description The journey's product. An open set: handle unknown values (known: PERSONAL_LOAN, GOLD_LOAN).
+         * @example PERSONAL_LOAN
+         * @example GOLD_LOAN
+         */
+        JourneyType: string;
+        /**
+         * @description One change of a journey as its partner user's apps see it: never the raw snapshot, never older
+         *     than an update already sent for that journey.
+         */
+        JourneyUpdate: {
+            /** @description Set when read back (the stream position); absent inside the stored payload. */
+            cursor?: string | null;
+            journeyID: string;
+            nextAction?: string | null;
+            /** Format: int64 */
+            sequence: number;
+            status?: string | null;
+            updatedAt: string;
+        };
+        /** @description A page of the caller's journey updates, oldest first. */
+        JourneyUpdatePage: {
+            events: components["schemas"]["JourneyUpdate"][];
+            /** @description Where to continue: the last event's cursor, else the `after` given (`null` without one). */
+            next?: string | null;
+        };
+        /**
+         * @description One journey for ops: latest snapshot, partner user, and the timeline of every verified
+         *     snapshot (the most recent 50, by sequence; stale = older than the latest when it arrived).
+         */
+        JourneyView: {
+            borrowerExternalID?: string | null;
+            events: components["schemas"]["FeedItem"][];
+            journeyID: string;
+            nextAction?: string | null;
+            /** Format: int64 */
+            sequence: number;
+            /** @description The latest verified body as received. */
+            snapshot: Record<string, unknown>;
+            status?: string | null;
+            updatedAt: string;
+            userID?: string | null;
+        };
+        /** @description `GET /healthz`. */
+        Liveness: {
+            /** @example ok */
+            status: string;
+        };
+        /** @description The disbursed loan (post-disbursal view). */
+        Loan: {
+            currency?: string | null;
+            /** Format: double */
+            emi?: number | null;
+            journeyID?: string | null;
+            loanID?: string | null;
+            nextDueDate?: string | null;
+            /** Format: double */
+            outstandingPrincipal?: number | null;
+            /** Format: double */
+            principal?: number | null;
+            /**
+             * @example ACTIVE
+             * @example CLOSED
+             */
+            status?: string | null;
+            supportedActions?: string[] | null;
+        };
+        /** @description A post-disbursal action's answer. */
+        LoanAction: {
+            /**
+             * @example FORECLOSURE
+             * @example PRE_PART_PAYMENT
+             * @example MISSED_EMI_PAYMENT
+             * @example STATUS_REFRESH
+             */
+            action?: string | null;
+            journeyID?: string | null;
+            loan?: null | components["schemas"]["Loan"];
+            status?: null | components["schemas"]["JourneyStatus"];
+        };
+        /**
+         * @description What the borrower does next; `null`: nothing, keep polling. An open set: handle unknown values (known: COMPLETE_PROFILE, VIEW_OFFERS, COMPLETE_AA, COMPLETE_STEP, VIEW_LOAN).
+         * @example COMPLETE_PROFILE
+         * @example VIEW_OFFERS
+         * @example COMPLETE_AA
+         * @example COMPLETE_STEP
+         * @example VIEW_LOAN
+         */
+        NextAction: string;
+        /** @description One lender's offer card. Terms are present when `status` is `OFFER_RECEIVED`. */
+        Offer: {
+            aa?: null | components["schemas"]["OfferAa"];
+            /** Format: double */
+            annualInterestRatePercent?: number | null;
+            currency?: string | null;
+            /** Format: double */
+            emi?: number | null;
+            expiresAt?: string | null;
+            journeyID?: string | null;
+            lenderID?: string | null;
+            lenderName?: string | null;
+            locked?: boolean | null;
+            offerID: string;
+            postDisbursalActions?: string[] | null;
+            /** Format: double */
+            principal?: number | null;
+            /** Format: double */
+            processingFee?: number | null;
+            rejected?: boolean | null;
+            selected?: boolean | null;
+            status: components["schemas"]["OfferStatus"];
+            /** Format: int32 */
+            tenureMonths?: number | null;
+        };
+        /** @description An offer's Account Aggregator consent. */
+        OfferAa: {
+            aaSessionID?: string | null;
+            state: components["schemas"]["AaState"];
+        };
+        /** @description A journey's offers. */
+        OfferList: {
+            journeyID?: string | null;
+            offers: components["schemas"]["Offer"][];
+            status?: null | components["schemas"]["JourneyStatus"];
+        };
+        /**
+         * @description An offer card's status (`OfferCardStatus`). An open set: handle unknown values (known: OFFER_RECEIVED, OFFER_AWAITED, NO_OFFER_AVAILABLE).
+         * @example OFFER_RECEIVED
+         * @example OFFER_AWAITED
+         * @example NO_OFFER_AVAILABLE
+         */
+        OfferStatus: string;
+        /** @description `POST /v1/ops/login` body. */
+        OpsLogin: {
+            /** @description One of ops.tokens (the token part of a name:token item). */
+            token: string;
+        };
+        /** @description Signed in. */
+        OpsSignedIn: {
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The operator's name (ops for a bare token). */
+            operator: string;
+        };
+        /** @description Signed out. */
+        OpsSignedOut: {
+            /** @description A live session was ended. */
+            ended: boolean;
+        };
+        /** @description Something the platform is still waiting for. */
+        PendingOperation: {
+            offerID?: string | null;
+            since?: string | null;
+            /**
+             * @example LENDER_DISPATCH
+             * @example AA_CONSENT
+             * @example STEP_CALLBACK
+             * @example DISBURSAL
+             */
+            type: string;
+        };
+        /**
+         * @description `PUT /profile` body: the sections to upsert (400 `VALIDATION_FAILED` with `details.field`,
+         *     e.g. `profile.contactNumber`, on a bad value).
+         */
+        ProfileUpsert: {
+            address?: Record<string, unknown> | null;
+            bankingInformation?: Record<string, unknown> | null;
+            goldLoan?: Record<string, unknown> | null;
+            journey?: Record<string, unknown> | null;
+            profile?: Record<string, unknown> | null;
+            workProfile?: Record<string, unknown> | null;
+        };
+        /** @description `GET /readyz`. */
+        Readiness: {
+            /**
+             * @description `ready`, or `draining` (503) while shutting down.
+             * @example ready
+             * @example draining
+             */
+            status: string;
+            /** @description The store kind (`redis`, `memory`, …) when ready. */
+            store?: string | null;
+        };
+        /** @description What the sender (or ops, for a redrive) is told. */
+        Receipt: {
+            eventID: string;
+            /**
+             * @description `stored`, `duplicate` or `ping` (a doctor test delivery, not kept).
+             * @example stored
+             * @example duplicate
+             * @example ping
+             */
+            outcome: string;
+        };
+        /** @description What the sender (or ops, for a redrive) is told. */
+        RedriveReceipt: {
+            eventID: string;
+            /** @description The dead letter's id. */
+            id: string;
+            /** @description `stored` or `duplicate`. */
+            outcome: string;
+        };
+        /** @description What a revocation answers. */
+        Revocation: {
+            /**
+             * Format: date-time
+             * @description When the revocation took effect (RFC 3339, UTC, milliseconds).
+             */
+            revokedAt: string;
+            userID: string;
+        };
+        /** @description `DELETE /v1/session`. */
+        SessionDeleted: {
+            /** @description A stored session existed. */
+            deleted: boolean;
+        };
+        /** @description `GET /v1/session`: what is stored for the user, without tokens. */
+        SessionFacts: {
+            activeJourney?: null | components["schemas"]["ActiveJourney"];
+            borrowerExternalID: string;
+            borrowerID: string;
+            obtainedAt?: string | null;
+            refreshExpiresAt?: string | null;
+            sessionExpiresAt?: string | null;
+        };
+        /** @description A session handed out (`POST /v1/session`, `POST /v1/session/refresh`): never the refresh token. */
+        SessionIssued: {
+            activeJourney?: null | components["schemas"]["ActiveJourney"];
+            borrowerExternalID: string;
+            borrowerID: string;
+            sessionExpiresAt?: string | null;
+            /** @description The upstream's `st_*` token, for calling it directly (or through `/v1/headless/*`). */
+            sessionToken: string;
+        };
+        /** @description `POST /v1/session` body (optional). */
+        StartSession: {
+            /**
+             * @description An upper-case journey type, e.g. `PERSONAL_LOAN`, `GOLD_LOAN` (an open set).
+             * @example PERSONAL_LOAN
+             * @example GOLD_LOAN
+             */
+            journeyType?: string | null;
+            /** @description Prefill handed to the upstream's session bootstrap (see `UpstreamProfile`). */
+            profile?: unknown;
+        };
+        /** @description One step of a proceeded offer (KYC, bank mandate, e-mandate, loan agreement, disbursal, …). */
+        Step: {
+            actionRequired: components["schemas"]["ActionRequired"];
+            /** Format: int32 */
+            attempts?: number | null;
+            completedAt?: string | null;
+            diagnostics?: null | components["schemas"]["Diagnostics"];
+            journeyID?: string | null;
+            offerID?: string | null;
+            resource?: null | components["schemas"]["StepResource"];
+            result?: Record<string, unknown> | null;
+            status: components["schemas"]["StepStatus"];
+            stepID: string;
+            type: components["schemas"]["StepType"];
+        };
+        /** @description An offer's steps, in order. */
+        StepList: {
+            journeyID?: string | null;
+            offerID?: string | null;
+            steps: components["schemas"]["Step"][];
+        };
+        /**
+         * @description What a step needs: `kind` `REDIRECT` (`url`, `returnURL`, `expiresAt`), `FORM` (`fields`,
+         *     `submitURL`) or `WAIT` (`pollAfterMs`).
+         */
+        StepResource: {
+            expiresAt?: string | null;
+            fields?: Record<string, unknown>[] | null;
+            /**
+             * @example REDIRECT
+             * @example FORM
+             * @example WAIT
+             */
+            kind: string;
+            /** Format: int64 */
+            pollAfterMs?: number | null;
+            returnURL?: string | null;
+            submitURL?: string | null;
+            url?: string | null;
+        };
+        /**
+         * @description A step's status (`StepStatus`). An open set: handle unknown values (known: PENDING, READY, IN_PROGRESS, SUCCESS, FAILURE, NOT_REQUIRED).
+         * @example PENDING
+         * @example READY
+         * @example IN_PROGRESS
+         * @example SUCCESS
+         * @example FAILURE
+         * @example NOT_REQUIRED
+         */
+        StepStatus: string;
+        /**
+         * @description A post-selection step. An open set: handle unknown values (known: KFS_REVIEW, AA_CONSENT, KYC, BANK_MANDATE, E_MANDATE, LOAN_AGREEMENT, DISBURSAL).
+         * @example KFS_REVIEW
+         * @example AA_CONSENT
+         * @example KYC
+         * @example BANK_MANDATE
+         * @example E_MANDATE
+         * @example LOAN_AGREEMENT
+         * @example DISBURSAL
+         */
+        StepType: string;
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_AuditPage: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description `GET /v1/ops/audit`: the latest entries, newest first. */
+            data: {
+                entries: components["schemas"]["AuditEntry"][];
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_DeadLetterList: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            data: {
+                deadLetters: components["schemas"]["DeadLetter"][];
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_FeedPage: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            data: {
+                events: components["schemas"]["FeedItem"][];
+                /** @description The cursor of the last event of this page; `null` when the page is empty. */
+                next?: string | null;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_ForwardDeliveries: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description The deliveries of the latest forwarded events. */
+            data: {
+                deliveries: components["schemas"]["ForwardDelivery"][];
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_ForwardLogView: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description The forwarding delivery log of one event. */
+            data: {
+                attempts: components["schemas"]["ForwardAttemptView"][];
+                deliveries: components["schemas"]["ForwardDelivery"][];
+                eventID: string;
+                receivedAt?: string | null;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_JourneyPage: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            data: {
+                journeys: components["schemas"]["JourneyRow"][];
+                /** @description Where the next page starts; `null` when nothing is left. */
+                next?: string | null;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_JourneyUpdatePage: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description A page of the caller's journey updates, oldest first. */
+            data: {
+                events: components["schemas"]["JourneyUpdate"][];
+                /** @description Where to continue: the last event's cursor, else the `after` given (`null` without one). */
+                next?: string | null;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_JourneyView: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /**
+             * @description One journey for ops: latest snapshot, partner user, and the timeline of every verified
+             *     snapshot (the most recent 50, by sequence; stale = older than the latest when it arrived).
+             */
+            data: {
+                borrowerExternalID?: string | null;
+                events: components["schemas"]["FeedItem"][];
+                journeyID: string;
+                nextAction?: string | null;
+                /** Format: int64 */
+                sequence: number;
+                /** @description The latest verified body as received. */
+                snapshot: Record<string, unknown>;
+                status?: string | null;
+                updatedAt: string;
+                userID?: string | null;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_Liveness: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description `GET /healthz`. */
+            data: {
+                /** @example ok */
+                status: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_OpsSignedIn: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description Signed in. */
+            data: {
+                /** Format: date-time */
+                expiresAt: string;
+                /** @description The operator's name (ops for a bare token). */
+                operator: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_OpsSignedOut: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description Signed out. */
+            data: {
+                /** @description A live session was ended. */
+                ended: boolean;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_Readiness: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description `GET /readyz`. */
+            data: {
+                /**
+                 * @description `ready`, or `draining` (503) while shutting down.
+                 * @example ready
+                 * @example draining
+                 */
+                status: string;
+                /** @description The store kind (`redis`, `memory`, …) when ready. */
+                store?: string | null;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_Receipt: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description What the sender (or ops, for a redrive) is told. */
+            data: {
+                eventID: string;
+                /**
+                 * @description `stored`, `duplicate` or `ping` (a doctor test delivery, not kept).
+                 * @example stored
+                 * @example duplicate
+                 * @example ping
+                 */
+                outcome: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_RedriveReceipt: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description What the sender (or ops, for a redrive) is told. */
+            data: {
+                eventID: string;
+                /** @description The dead letter's id. */
+                id: string;
+                /** @description `stored` or `duplicate`. */
+                outcome: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_Revocation: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description What a revocation answers. */
+            data: {
+                /**
+                 * Format: date-time
+                 * @description When the revocation took effect (RFC 3339, UTC, milliseconds).
+                 */
+                revokedAt: string;
+                userID: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_SessionDeleted: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description `DELETE /v1/session`. */
+            data: {
+                /** @description A stored session existed. */
+                deleted: boolean;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_SessionFacts: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description `GET /v1/session`: what is stored for the user, without tokens. */
+            data: {
+                activeJourney?: null | components["schemas"]["ActiveJourney"];
+                borrowerExternalID: string;
+                borrowerID: string;
+                obtainedAt?: string | null;
+                refreshExpiresAt?: string | null;
+                sessionExpiresAt?: string | null;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_SessionIssued: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description A session handed out (`POST /v1/session`, `POST /v1/session/refresh`): never the refresh token. */
+            data: {
+                activeJourney?: null | components["schemas"]["ActiveJourney"];
+                borrowerExternalID: string;
+                borrowerID: string;
+                sessionExpiresAt?: string | null;
+                /** @description The upstream's `st_*` token, for calling it directly (or through `/v1/headless/*`). */
+                sessionToken: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_UserJourneys: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            data: {
+                journeys: components["schemas"]["JourneySummary"][];
+                userID: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_WebSessionEnded: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description `DELETE /v1/web/session`. */
+            data: {
+                /** @description A live web session (this browser's cookie) was ended. */
+                ended: boolean;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description A success envelope: `data` is the payload, `error` is `null`. */
+        Success_WebSessionStarted: {
+            /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+            correlationID: string;
+            /** @description `POST /v1/web/session`: the web session just started. */
+            data: {
+                /**
+                 * Format: int64
+                 * @description The session ends this long after sign-in, whatever happens.
+                 */
+                absoluteTimeoutSecs: number;
+                /** @description The header every cookie call (but the event stream) sends: `X-CSRF: 1`. */
+                csrfHeader: string;
+                /**
+                 * Format: int64
+                 * @description The session ends after this long without a request.
+                 */
+                idleTimeoutSecs: number;
+                userID: string;
+            };
+            error: null;
+            /** @description `req_` and a ULID, new for every response. */
+            requestID: string;
+            /**
+             * Format: date-time
+             * @description ISO-8601 UTC with milliseconds.
+             */
+            timestamp: string;
+        };
+        /** @description The lending platform's error code, passed through with its status and body (the known ones below; any other string may appear: handle it by the HTTP status class). */
+        UpstreamErrorCode: "AUTH_INVALID_API_KEY" | "AUTH_INVALID_SESSION" | "VALIDATION_FAILED" | "OFFER_LOCK_CONFLICT" | "IDEMPOTENCY_KEY_REQUIRED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID_STATE" | "IDEMPOTENCY_KEY_CONFLICT" | "NO_ACTIVE_JOURNEY" | "ACTION_NOT_SUPPORTED" | "RATE_LIMITED" | "INTERNAL_ERROR" | string;
+        /** @description A journey (its state): the answer of create, read, state, profile submit and proceed. */
+        UpstreamJourney: {
+            createdAt?: string | null;
+            diagnostics?: null | components["schemas"]["Diagnostics"];
+            journeyID: string;
+            metadata?: Record<string, unknown> | null;
+            nextAction?: null | components["schemas"]["NextAction"];
+            pendingOperations?: components["schemas"]["PendingOperation"][] | null;
+            selectedOfferID?: string | null;
+            status: components["schemas"]["JourneyStatus"];
+            type?: null | components["schemas"]["JourneyType"];
+            updatedAt?: string | null;
+        };
+        /**
+         * @description The borrower's profile: the sections (`profile`, `workProfile`, `address`, `journey`,
+         *     `goldLoan`, `bankingInformation`) as stored, and whether it may be submitted. `profile`
+         *     carries `contactNumber` (required to submit), `pan`, `panName`, `personalemail`, `dob`,
+         *     `gender` (open: `male`, `female`, `transgender`); `workProfile.employmentType` is open
+         *     (`salaried`, `selfEmployed`).
+         */
+        UpstreamProfile: {
+            address?: Record<string, unknown> | null;
+            borrowerID?: string | null;
+            complete?: boolean | null;
+            journeyID?: string | null;
+            missingFields?: string[] | null;
+            profile?: Record<string, unknown> | null;
+            workProfile?: Record<string, unknown> | null;
+        };
+        UserJourneys: {
+            journeys: components["schemas"]["JourneySummary"][];
+            userID: string;
+        };
+        /** @description `DELETE /v1/web/session`. */
+        WebSessionEnded: {
+            /** @description A live web session (this browser's cookie) was ended. */
+            ended: boolean;
+        };
+        /** @description `POST /v1/web/session`: the web session just started. */
+        WebSessionStarted: {
+            /**
+             * Format: int64
+             * @description The session ends this long after sign-in, whatever happens.
+             */
+            absoluteTimeoutSecs: number;
+            /** @description The header every cookie call (but the event stream) sends: `X-CSRF: 1`. */
+            csrfHeader: string;
+            /**
+             * Format: int64
+             * @description The session ends after this long without a request.
+             */
+            idleTimeoutSecs: number;
+            userID: string;
+        };
+        /**
+         * @description The webhook body as far as this service reads it (`journey.snapshot`; the upstream's full
+         *     payload is kept as received). The top level is snake_case, `borrower` camelCase.
+         */
+        WebhookDelivery: {
+            application_id?: string | null;
+            borrower?: unknown;
+            event_at?: string | null;
+            /** @description `evt_` and a ULID; equals `X-AL-Event-ID`. */
+            event_id: string;
+            /**
+             * @description `journey.snapshot` (or `bff.doctor.ping`, a test delivery of `aarthik-bff doctor`).
+             * @example journey.snapshot
+             * @example bff.doctor.ping
+             */
+            event_type: string;
+            /** @example 1.0.0 */
+            schema_version?: string | null;
+            /**
+             * Format: int64
+             * @description Increases per journey (epoch milliseconds in practice): newest wins.
+             */
+            sequence?: number | null;
+            snapshot_generated_at?: string | null;
+            tenant_id?: string | null;
         };
     };
     responses: never;
@@ -2442,4 +2248,8471 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ok */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_Liveness"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format 0.0.4 */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 (this document) */
+            200: {
+                headers: {
+                    /** @description public, max-age=300 */
+                    "Cache-Control"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, unknown>;
+                };
+            };
+        };
+    };
+    opsConsoleRedirect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To /ops/ */
+            308: {
+                headers: {
+                    /** @description /ops/ */
+                    Location?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    opsConsole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page (signed in with POST /v1/ops/login) */
+            200: {
+                headers: {
+                    /** @description Only this origin's own files and API */
+                    "Content-Security-Policy"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    opsConsoleCss: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSS */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
+                };
+            };
+        };
+    };
+    opsConsoleJs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JavaScript */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ready */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_Readiness"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE (an error envelope), or draining (a success envelope with status draining) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The caller's `X-Correlation-ID` (or one made up), also sent as that header. */
+                        correlationID: string;
+                        data: components["schemas"]["Readiness"];
+                        error: null;
+                        /** @description `req_` and a ULID, new for every response. */
+                        requestID: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO-8601 UTC with milliseconds.
+                         */
+                        timestamp: string;
+                    } | components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    pollJourneyUpdates: {
+        parameters: {
+            query?: {
+                /** @description A cursor this feed issued; only later updates are returned. */
+                after?: string;
+                /** @description How long to wait for news when there is none yet (default 0). */
+                waitSecs?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of updates */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_JourneyUpdatePage"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a bad cursor or waitSecs */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    streamJourneyUpdates: {
+        parameters: {
+            query?: {
+                /** @description A cursor this feed issued; only later updates are returned. */
+                after?: string;
+            };
+            header?: {
+                /** @description The cursor of the last update received; wins over `after`. */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of `journey.update` events (data: JourneyUpdate) */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description VALIDATION_ERROR: `after` or `Last-Event-ID` is not a cursor this feed issued */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED (the user already holds events.max_streams_per_user streams on this instance; Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getAaSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                aaSessionID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["AaSession"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    completeAaSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                aaSessionID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["AaSession"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    reconcileAaSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                aaSessionID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["AaSession"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listJourneys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["JourneyList"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    createJourney: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateJourney"];
+            };
+        };
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamJourney"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getJourney: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamJourney"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    createAaSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["AaSession"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getLoan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["Loan"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listOffers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["OfferList"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listJourneyOfferSteps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                journeyID: string;
+                offerID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["StepList"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    forecloseLoan: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["LoanAction"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    payMissedEmi: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["LoanAction"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    prePayLoan: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["LoanAction"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    refreshLoanStatus: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["LoanAction"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getJourneyProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamProfile"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    upsertJourneyProfile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileUpsert"];
+            };
+        };
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamProfile"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    submitJourneyProfile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamJourney"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getJourneyState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamJourney"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offerID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["Offer"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proceedOffer: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                offerID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamJourney"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    rejectOffer: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                offerID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["Offer"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listSteps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offerID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["StepList"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offerID: string;
+                stepID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["Step"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    completeStep: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                offerID: string;
+                stepID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["Step"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    reconcileStep: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                offerID: string;
+                stepID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["Step"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    submitStep: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path: {
+                offerID: string;
+                stepID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["Step"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamProfile"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    upsertProfile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileUpsert"];
+            };
+        };
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamProfile"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    submitProfile: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Required on every mutating call (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The upstream's answer */
+            200: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        correlationID?: string | null;
+                        data: components["schemas"]["UpstreamJourney"];
+                        error?: null;
+                        requestID: string;
+                        timestamp?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyGet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPut: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPost: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyDelete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    proxyPatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Required on POST, PUT, PATCH, DELETE (IETF Idempotency-Key semantics; see docs/proxy.md). */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Forwarded to upstream /api/v1/headless/{path}; sessions* is refused (403). Every segment must be 1-128 characters of [A-Za-z0-9._~-] after percent-decoding and not . or .. (else 400 VALIDATION_ERROR). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description VALIDATION_ERROR (a path segment outside the allowed spelling, a malformed Idempotency-Key) or IDEMPOTENCY_KEY_REQUIRED; or the upstream's 400 passed through */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (session paths are not proxied); or the upstream's 403 */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND (not this user's journey); or the upstream's 404 */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description METHOD_NOT_ALLOWED: the headless API accepts GET, HEAD, POST, PUT, PATCH and DELETE (OPTIONS only as a CORS preflight); nothing is forwarded. Or the upstream's 405. */
+            405: {
+                headers: {
+                    /** @description GET, HEAD, POST, PUT, PATCH, DELETE */
+                    Allow?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE (the first request with this key is still running; Retry-After); or the upstream's 409 (e.g. OFFER_LOCK_CONFLICT, INVALID_STATE) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED (the key was used with another body) */
+            422: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: the per-user budget of mutating calls (proxy.mutations_per_minute) is spent; or the upstream's 429 */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE (answer over upstream.max_response_bytes), UPSTREAM_BAD_RESPONSE (a 5xx answer that is not the upstream's envelope) or UPSTREAM_AUTH_FAILED (the upstream refused a freshly replaced session token) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnyErrorEnvelope"];
+                };
+            };
+            /** @description The upstream answer, status and body untouched (a 5xx body only when it is the upstream's envelope). */
+            default: {
+                headers: {
+                    /** @description Always no-store */
+                    "Cache-Control"?: string;
+                    /** @description The key of a mutating call, echoed */
+                    "Idempotency-Key"?: string;
+                    /** @description Seconds the answer stays stored for replays of this key */
+                    "Idempotency-Retention"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same key and body */
+                    "Idempotent-Replayed"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description How many entries (default 100) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Entries */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_AuditPage"];
+                };
+            };
+            /** @description VALIDATION_ERROR: limit out of range */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid ops token */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Dead letters */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_DeadLetterList"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    redriveDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The dead letter's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Re-processed */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_RedriveReceipt"];
+                };
+            };
+            /** @description VALIDATION_ERROR: the kept delivery still cannot be used */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description NOT_FOUND: no such dead letter */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description WEBHOOK_IN_FLIGHT (Retry-After) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listOpsEvents: {
+        parameters: {
+            query?: {
+                /** @description The next cursor of the previous page */
+                after?: string;
+                /** @description Items per page (default 100) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_FeedPage"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a bad cursor or limit */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    streamOpsEvents: {
+        parameters: {
+            query?: {
+                /** @description A cursor this feed issued */
+                after?: string;
+            };
+            header?: {
+                /** @description The cursor of the last event received; wins over `after` */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of `journey.snapshot` events (data: FeedItem) */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description VALIDATION_ERROR: a bad cursor */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE, or TOO_MANY_STREAMS (this instance holds ops.max_streams streams; Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listForwardingDeliveries: {
+        parameters: {
+            query?: {
+                /** @description `pending`, `delivered` or `failed` */
+                state?: string;
+                /** @description Only this event */
+                eventID?: string;
+                /** @description How many of the latest events (1-100, default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_ForwardDeliveries"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a bad state, eventID or limit */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getForwardingLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery log */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_ForwardLogView"];
+                };
+            };
+            /** @description VALIDATION_ERROR: not an event id */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description NOT_FOUND: no forwarding record for this event */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    resendForwarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id */
+                eventID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again; the delivery log */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_ForwardLogView"];
+                };
+            };
+            /** @description VALIDATION_ERROR: forwarding is off, or not an event id */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description NOT_FOUND: no forwarding record for this event */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    searchJourneys: {
+        parameters: {
+            query?: {
+                /** @description Latest status equals this */
+                status?: string;
+                /** @description Journeys of this partner user */
+                userID?: string;
+                /** @description No change for at least this many seconds */
+                stuckForSecs?: number;
+                /** @description Rows per page (default 50) */
+                limit?: number;
+                /** @description The next cursor of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_JourneyPage"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getOpsJourney: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The upstream's journey id */
+                journeyID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Journey view */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_JourneyView"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description JOURNEY_NOT_FOUND: no verified snapshot of this journey */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    opsLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpsLogin"];
+            };
+        };
+        responses: {
+            /** @description Signed in (Set-Cookie: __Host-bff_ops=…; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=28800) */
+            200: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description The ops console session cookie */
+                    "Set-Cookie"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_OpsSignedIn"];
+                };
+            };
+            /** @description VALIDATION_ERROR: not a JSON body with a token */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED: not a valid ops token */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    opsLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out (ended = a live session was ended) */
+            200: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description Clears the ops console cookie */
+                    "Set-Cookie"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_OpsSignedOut"];
+                };
+            };
+            /** @description UNAUTHENTICATED: the cookie came without X-CSRF: 1 */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listUserJourneys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The partner's user id (the JWT sub) */
+                userID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Journeys */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_UserJourneys"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revokeUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The partner's user id (the JWT sub): 1-256 characters, no control characters */
+                userID: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_Revocation"];
+                };
+            };
+            /** @description VALIDATION_ERROR: the user id is not one a partner JWT could carry */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid ops token */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description NOT_FOUND: no user id in the path */
+            404: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE: nothing was revoked; retry */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Facts */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_SessionFacts"];
+                };
+            };
+            /** @description UNAUTHENTICATED (also: no borrower session yet) */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE (reading the active journey) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    startSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["StartSession"];
+            };
+        };
+        responses: {
+            /** @description The session (never the refresh token) */
+            200: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_SessionIssued"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED (session mints per user) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE or UPSTREAM_AUTH_FAILED (the upstream refused the sk_* key) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_SessionDeleted"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_SessionIssued"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE or UPSTREAM_AUTH_FAILED (the upstream refused the sk_* key) */
+            502: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UPSTREAM_TIMEOUT */
+            504: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    startWebSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cookie set (Set-Cookie: __Host-bff_session=…; HttpOnly; Secure; SameSite=Strict) */
+            200: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description The web session cookie __Host-bff_session */
+                    "Set-Cookie"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_WebSessionStarted"];
+                };
+            };
+            /** @description UNAUTHENTICATED (a partner JWT is needed, not the cookie) */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    endWebSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            200: {
+                headers: {
+                    /** @description Clears __Host-bff_session (Max-Age=0) */
+                    "Set-Cookie"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_WebSessionEnded"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    receiveWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (evt_…); de-duplication key */
+                "X-AL-Event-ID": string;
+                /** @description Checked against webhook.tenant_id when configured (403 otherwise) */
+                "X-AL-Tenant-ID"?: string | null;
+                /** @description Checked against webhook.application_id when configured (403 otherwise) */
+                "X-AL-Application-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookDelivery"];
+            };
+        };
+        responses: {
+            /** @description Stored (or a duplicate: changes nothing) */
+            200: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success_Receipt"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a verified body this service cannot use (kept as a dead letter when it is a snapshot) */
+            400: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description WEBHOOK_SIGNATURE_INVALID or WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE */
+            401: {
+                headers: {
+                    /** @description Bearer (on this service's own 401) */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN: X-AL-Tenant-ID or X-AL-Application-ID is not the configured one */
+            403: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT: the body did not arrive in time */
+            408: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description WEBHOOK_IN_FLIGHT: another delivery of this event is still being stored; retry (Retry-After) */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE (over 1 MiB) */
+            413: {
+                headers: {
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bodies being read at once (Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+}
