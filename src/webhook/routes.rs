@@ -326,9 +326,8 @@ async fn list(
     params(("eventID" = String, Path, description = "The event id")),
     responses(
         (status = 200, description = "The delivery log", body = Success<ForwardLogView>),
-        (status = 400, description = "VALIDATION_ERROR: not an event id", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
-        (status = 404, description = "NOT_FOUND: no forwarding record for this event", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND: no forwarding record for this event (or not an event id)", body = ErrorEnvelope),
         (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
     )
 )]
@@ -349,9 +348,9 @@ async fn deliveries(
     params(("eventID" = String, Path, description = "The event id")),
     responses(
         (status = 200, description = "Queued again; the delivery log", body = Success<ForwardLogView>),
-        (status = 400, description = "VALIDATION_ERROR: forwarding is off, or not an event id", body = ErrorEnvelope),
+        (status = 400, description = "VALIDATION_ERROR: forwarding is off", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
-        (status = 404, description = "NOT_FOUND: no forwarding record for this event", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND: no forwarding record for this event (or not an event id)", body = ErrorEnvelope),
         (status = 503, description = "STORE_UNAVAILABLE", body = ErrorEnvelope),
     )
 )]

@@ -9661,17 +9661,6 @@ export interface operations {
                     "application/json": components["schemas"]["Success_ForwardLogView"];
                 };
             };
-            /** @description VALIDATION_ERROR: not an event id */
-            400: {
-                headers: {
-                    /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
-                    "X-Correlation-ID"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -9685,7 +9674,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description NOT_FOUND: no forwarding record for this event */
+            /** @description NOT_FOUND: no forwarding record for this event (or not an event id) */
             404: {
                 headers: {
                     /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
@@ -9734,7 +9723,7 @@ export interface operations {
                     "application/json": components["schemas"]["Success_ForwardLogView"];
                 };
             };
-            /** @description VALIDATION_ERROR: forwarding is off, or not an event id */
+            /** @description VALIDATION_ERROR: forwarding is off */
             400: {
                 headers: {
                     /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
@@ -9758,7 +9747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description NOT_FOUND: no forwarding record for this event */
+            /** @description NOT_FOUND: no forwarding record for this event (or not an event id) */
             404: {
                 headers: {
                     /** @description The caller's X-Correlation-ID when it is 1-128 characters of [A-Za-z0-9._:-], else a new UUID */
