@@ -245,7 +245,7 @@ run() {
   # PERF_OUT=dir: profile the service during the first round's runs (slows those runs down).
   if [ -n "${PERF_OUT:-}" ] && [[ $name == bff-* ]] && [ ! -e "$PERF_OUT/$name.data" ]; then
     mkdir -p "$PERF_OUT"
-    perf record -F 999 -g -p "$svc_pid" -o "$PERF_OUT/$name.data" -- sleep "$5" >/dev/null 2>&1 &
+    perf record -F 499 --call-graph "${PERF_CALLGRAPH:-dwarf,16384}" -p "$svc_pid" -o "$PERF_OUT/$name.data" -- sleep "$5" >/dev/null 2>&1 &
     perf_pid=$!
   fi
   timeout $(( $5 + 30 )) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$5s" --latency -s "$3" \

@@ -47,6 +47,12 @@ pub enum Command {
         /// Refresh token lifetime in seconds.
         #[arg(long, env = "SANDBOX_REFRESH_TTL_SECS")]
         refresh_ttl_secs: Option<u64>,
+        /// Attempts per webhook event before the sandbox gives up (retries after 1, 2, 4, … s).
+        #[arg(long, env = "SANDBOX_WEBHOOK_MAX_ATTEMPTS")]
+        webhook_max_attempts: Option<u32>,
+        /// Most records the request and delivery logs each keep (oldest dropped first).
+        #[arg(long, env = "SANDBOX_LOG_CAP")]
+        log_cap: Option<usize>,
     },
     /// Print the OpenAPI document (what `GET /openapi.json` serves; `docs/openapi.json` is this
     /// output).
@@ -121,6 +127,8 @@ pub fn run() -> ExitCode {
             offer_delay_ms,
             session_ttl_secs,
             refresh_ttl_secs,
+            webhook_max_attempts,
+            log_cap,
         } => {
             // The simulator exports no traces.
             let _ = telemetry::init(config::LogFormat::Auto, false, "");
@@ -140,6 +148,12 @@ pub fn run() -> ExitCode {
             }
             if let Some(v) = refresh_ttl_secs {
                 cfg.refresh_ttl_secs = v;
+            }
+            if let Some(v) = webhook_max_attempts {
+                cfg.webhook_max_attempts = v;
+            }
+            if let Some(v) = log_cap {
+                cfg.log_cap = v;
             }
             runtime_block_on(async move {
                 aarthik_sandbox::run_standalone(cfg)

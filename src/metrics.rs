@@ -396,9 +396,19 @@ impl Metrics {
 
     pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let method = method_label(method);
+        // The status text from the http crate's static table: no allocation per request.
+        let code = actix_web::http::StatusCode::from_u16(status).ok();
+        let owned;
+        let status_label = match &code {
+            Some(c) => c.as_str(),
+            None => {
+                owned = status.to_string();
+                &owned
+            }
+        };
         self.inner
             .http_requests
-            .with_label_values(&[method, route, &status.to_string()])
+            .with_label_values(&[method, route, status_label])
             .inc();
         self.inner
             .http_latency

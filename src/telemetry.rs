@@ -61,74 +61,162 @@ pub fn text_fields() -> impl for<'w> fmt::FormatFields<'w> + Send + Sync + 'stat
     .delimited(" ")
 }
 
-/// Log lines waiting for the writer thread before a logging request waits for room (none is
-/// dropped).
-const LOG_QUEUE_LINES: usize = 16_384;
+/// Bytes of log lines waiting for the writer thread before a logging request waits for room (none
+/// is dropped).
+const LOG_QUEUE_BYTES: usize = 4 * 1024 * 1024;
+/// How long the writer lets lines gather after a write while the service is busy: a busy service
+/// then costs one write (and one wake-up of the writer) per pause instead of one per line.
+const LOG_BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
-enum LogMsg {
-    Line(Vec<u8>),
-    Flush(std::sync::mpsc::SyncSender<()>),
+#[derive(Default)]
+struct Pending {
+    /// Whole lines, in the order they were logged.
+    buf: Vec<u8>,
+    /// The writer is waiting for lines (the next line must wake it).
+    writer_idle: bool,
+    /// Flush requests made / served.
+    flush_asked: u64,
+    flush_done: u64,
 }
 
-/// Where log lines go: a queue drained by one thread that writes them to standard output in
-/// batches, so a request never waits on the write to stdout (a pipe, a file, a terminal) and
-/// many lines cost one write. Bounded: when the writer falls behind by [`LOG_QUEUE_LINES`]
-/// lines, logging waits for room instead of dropping lines.
+#[derive(Default)]
+struct Shared {
+    pending: std::sync::Mutex<Pending>,
+    /// Wakes the writer (lines after idleness, a flush request).
+    wake_writer: std::sync::Condvar,
+    /// Wakes loggers waiting for room, and flushers waiting for their flush.
+    progress: std::sync::Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Where log lines go: a buffer drained by one thread that writes them to standard output, so a
+/// request never waits on the write to stdout (a pipe, a file, a terminal) and many lines cost one
+/// write. A line is appended under a short lock; the writer is woken only when it was idle, so a
+/// busy service does not pay a thread wake-up per line (profiling showed that as a top cost, see
+/// docs/benchmarks.md). Bounded: when the writer falls behind by [`LOG_QUEUE_BYTES`], logging waits
+/// for room instead of dropping lines.
 #[derive(Clone)]
 pub struct QueuedStdout {
-    tx: std::sync::mpsc::SyncSender<LogMsg>,
+    shared: std::sync::Arc<Shared>,
 }
 
 impl QueuedStdout {
     /// Starts the writer thread (named `log-writer`); `None` if the thread cannot start.
     fn start() -> Option<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<LogMsg>(LOG_QUEUE_LINES);
+        Self::start_with(|batch| {
+            use std::io::Write as _;
+            // Not locked for good: others (`println!`) write to stdout too; each batch of whole
+            // lines takes the lock only while it is written.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(batch);
+            let _ = out.flush();
+        })
+    }
+
+    /// The queue with its writer thread handing each batch of whole lines to `sink`.
+    fn start_with(sink: impl FnMut(&[u8]) + Send + 'static) -> Option<Self> {
+        let shared = std::sync::Arc::new(Shared::default());
+        let writer = std::sync::Arc::clone(&shared);
         std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || {
-                use std::io::Write as _;
-                // Not locked for good: others (`println!`) write to stdout too; each batch of
-                // whole lines takes the lock only while it is written.
-                let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
-                while let Ok(first) = rx.recv() {
-                    let mut next = Some(first);
-                    while let Some(msg) = next {
-                        match msg {
-                            LogMsg::Line(line) => {
-                                let _ = out.write_all(&line);
-                            }
-                            LogMsg::Flush(ack) => {
-                                let _ = out.flush();
-                                let _ = ack.send(());
-                            }
-                        }
-                        next = rx.try_recv().ok();
-                    }
-                    // Nothing queued: write what we have.
-                    let _ = out.flush();
-                }
-                let _ = out.flush();
-            })
+            .spawn(move || write_loop(&writer, sink))
             .ok()?;
-        Some(QueuedStdout { tx })
+        Some(QueuedStdout { shared })
+    }
+
+    fn push(&self, line: &[u8]) {
+        let mut p = self.shared.lock();
+        while p.buf.len() >= LOG_QUEUE_BYTES {
+            p = self
+                .shared
+                .progress
+                .wait(p)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        p.buf.extend_from_slice(line);
+        if p.writer_idle {
+            p.writer_idle = false;
+            self.shared.wake_writer.notify_one();
+        }
     }
 
     /// Write out everything queued so far (waits at most `timeout`).
     pub fn flush(&self, timeout: std::time::Duration) {
-        let (ack, done) = std::sync::mpsc::sync_channel(1);
-        if self.tx.send(LogMsg::Flush(ack)).is_ok() {
-            let _ = done.recv_timeout(timeout);
+        let deadline = std::time::Instant::now() + timeout;
+        let mut p = self.shared.lock();
+        p.flush_asked += 1;
+        let ticket = p.flush_asked;
+        p.writer_idle = false;
+        self.shared.wake_writer.notify_one();
+        while p.flush_done < ticket {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            p = self
+                .shared
+                .progress
+                .wait_timeout(p, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 }
 
-/// One log line being written (the formatter writes a whole line, then drops the writer).
-pub struct QueuedLine {
-    buf: Vec<u8>,
-    tx: std::sync::mpsc::SyncSender<LogMsg>,
+/// The writer thread: take what is pending, write it, pause briefly while busy, repeat.
+fn write_loop(shared: &Shared, mut sink: impl FnMut(&[u8])) {
+    let mut batch = Vec::with_capacity(64 * 1024);
+    loop {
+        let flushes = {
+            let mut p = shared.lock();
+            while p.buf.is_empty() && p.flush_done == p.flush_asked {
+                p.writer_idle = true;
+                p = shared
+                    .wake_writer
+                    .wait(p)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            p.writer_idle = false;
+            std::mem::swap(&mut batch, &mut p.buf);
+            p.flush_asked
+        };
+        shared.progress.notify_all();
+        let wrote = !batch.is_empty();
+        if wrote {
+            sink(&batch);
+            batch.clear();
+            if batch.capacity() > LOG_QUEUE_BYTES {
+                batch.shrink_to(64 * 1024);
+            }
+        }
+        {
+            let mut p = shared.lock();
+            p.flush_done = p.flush_done.max(flushes);
+        }
+        shared.progress.notify_all();
+        if wrote {
+            std::thread::sleep(LOG_BATCH_PAUSE);
+        }
+    }
 }
 
-impl std::io::Write for QueuedLine {
+thread_local! {
+    /// Each thread's buffer for the line being formatted (reused: no allocation per line).
+    static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(512));
+}
+
+/// One log line being written (the formatter writes a whole line, then drops the writer).
+pub struct QueuedLine<'a> {
+    buf: Vec<u8>,
+    queue: &'a QueuedStdout,
+}
+
+impl std::io::Write for QueuedLine<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.buf.extend_from_slice(bytes);
         Ok(bytes.len())
@@ -139,22 +227,37 @@ impl std::io::Write for QueuedLine {
     }
 }
 
-impl Drop for QueuedLine {
+impl Drop for QueuedLine<'_> {
     fn drop(&mut self) {
         if !self.buf.is_empty() {
-            let _ = self.tx.send(LogMsg::Line(std::mem::take(&mut self.buf)));
+            self.queue.push(&self.buf);
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        if buf.capacity() <= 64 * 1024 {
+            buf.clear();
+            let _ = LINE.try_with(|cell| {
+                if let Ok(mut slot) = cell.try_borrow_mut() {
+                    if slot.capacity() < buf.capacity() {
+                        *slot = buf;
+                    }
+                }
+            });
         }
     }
 }
 
 impl<'a> fmt::MakeWriter<'a> for QueuedStdout {
-    type Writer = QueuedLine;
+    type Writer = QueuedLine<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        QueuedLine {
-            buf: Vec::with_capacity(256),
-            tx: self.tx.clone(),
-        }
+        let buf = LINE
+            .try_with(|cell| {
+                cell.try_borrow_mut()
+                    .map(|mut slot| std::mem::take(&mut *slot))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        QueuedLine { buf, queue: self }
     }
 }
 
@@ -364,6 +467,47 @@ fn init_logs(format: LogFormat, production: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queued_lines_all_arrive_whole_and_in_each_threads_order_by_a_flush() {
+        use std::io::Write as _;
+        use std::sync::{Arc, Mutex};
+        let got = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let sink = Arc::clone(&got);
+        let queue = QueuedStdout::start_with(move |b| sink.lock().unwrap().extend_from_slice(b))
+            .expect("writer thread");
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let q = queue.clone();
+                std::thread::spawn(move || {
+                    for i in 0..5_000 {
+                        let mut line = fmt::MakeWriter::make_writer(&q);
+                        write!(line, "t{t} ").unwrap();
+                        writeln!(line, "line {i}").unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        queue.flush(std::time::Duration::from_secs(10));
+        let text = String::from_utf8(got.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 20_000, "every line, none dropped");
+        for t in 0..4 {
+            let mine: Vec<usize> = lines
+                .iter()
+                .filter_map(|l| l.strip_prefix(&format!("t{t} line ")))
+                .map(|n| n.parse().unwrap())
+                .collect();
+            assert_eq!(
+                mine,
+                (0..5_000).collect::<Vec<_>>(),
+                "thread {t}: whole, in order"
+            );
+        }
+    }
 
     #[test]
     fn control_characters_are_escaped_and_plain_text_is_kept() {

@@ -204,6 +204,6 @@ fn every_route_is_registered_through_the_route_registry() {
         .collect();
     assert!(
         offenders.is_empty(),
-        "routes must be made with crate::http::resource (or http::registry::scope): {offenders:?}"
+        "routes must be made with crate::http::resource (or http::registry::catch_all_scope): {offenders:?}"
     );
 }

@@ -24,10 +24,12 @@ pub fn resource(path: &str) -> Resource {
     web::resource(path)
 }
 
-/// `web::scope(prefix)` with one resource `inner` inside; both remembered as one template.
-pub fn scope(prefix: &str, inner: &str) -> (Scope, Resource) {
+/// `web::scope(prefix)` whose requests all go to its default service: remembered as the template
+/// `{prefix}{inner}`, matched by the prefix alone (a `{name:.*}` resource would run a regex per
+/// request).
+pub fn catch_all_scope(prefix: &str, inner: &str) -> Scope {
     remember(format!("{prefix}{inner}"));
-    (web::scope(prefix), web::resource(inner))
+    web::scope(prefix)
 }
 
 /// The route templates registered so far in this process (by every app built), as OpenAPI

@@ -24,14 +24,14 @@ pub const SCOPE: &str = "/v1/headless";
 pub const ROUTE_LABEL: &str = "/v1/headless/{path}";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    // A scope is matched by a plain prefix test, so other requests pay nothing for it; the one
-    // resource inside names the route for logs and metrics.
-    let (scope, resource) = crate::http::registry::scope(SCOPE, "/{path:.*}");
+    // A scope is matched by a plain prefix test, so other requests pay nothing for it, and every
+    // request inside goes to the proxy without a pattern match (the route label for logs and
+    // metrics comes from the prefix, see `middleware::context`).
+    let scope = crate::http::registry::catch_all_scope(SCOPE, "/{path:.*}");
     cfg.service(
         scope
             // Per worker: memos only, so they need not be shared.
             .app_data(web::Data::new(WorkerCaches::default()))
-            .service(resource.to(proxy))
             .default_service(web::to(proxy)),
     );
 }

@@ -6,6 +6,11 @@
 //! on first use, so the service starts (and reports not-ready) while Redis is down, and each mode
 //! recovers by itself: the single-server connection manager and the Cluster client reconnect on
 //! their own; the Sentinel link (`redis_sentinel`) follows the master the Sentinels name.
+//!
+//! One server and Cluster keep a connection per calling thread (each actix worker, each runtime
+//! thread): a multiplexed connection is driven by a task on the runtime that opened it, so a
+//! connection shared by every worker made each command wake another thread twice. Profiling
+//! showed those wake-ups as the largest cost of webhook ingestion (docs/benchmarks.md).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +22,7 @@ use redis::aio::{
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{ClientTlsConfig, Cmd, Pipeline, RedisFuture, TlsCertificates, Value};
+use thread_local::ThreadLocal;
 use tokio::sync::OnceCell;
 
 use super::redis_sentinel::{master_lost, SentinelLink};
@@ -117,11 +123,11 @@ pub(super) fn unavailable(e: redis::RedisError) -> StoreError {
 pub(super) enum Connector {
     Single {
         client: redis::Client,
-        conn: OnceCell<ConnectionManager>,
+        conn: ThreadLocal<OnceCell<ConnectionManager>>,
     },
     Cluster {
         client: ClusterClient,
-        conn: OnceCell<ClusterConnection>,
+        conn: ThreadLocal<OnceCell<ClusterConnection>>,
         /// Pub/sub in a Cluster is broadcast to every node, so one seed node serves subscribers.
         pubsub: Box<redis::Client>,
     },
@@ -149,7 +155,7 @@ impl Connector {
                 .map_err(|e| bad("bad store.redis_url", e))?;
                 Ok(Connector::Single {
                     client,
-                    conn: OnceCell::new(),
+                    conn: ThreadLocal::new(),
                 })
             }
             RedisMode::Cluster(urls) => {
@@ -177,7 +183,7 @@ impl Connector {
                     .map_err(|e| bad("bad store.redis_cluster_urls", e))?;
                 Ok(Connector::Cluster {
                     client,
-                    conn: OnceCell::new(),
+                    conn: ThreadLocal::new(),
                     pubsub: Box::new(pubsub),
                 })
             }
@@ -200,11 +206,12 @@ impl Connector {
         }
     }
 
-    /// A connection (made now if there is none yet).
+    /// A connection (this thread's; made now if it has none yet).
     pub(super) async fn conn(&self, o: &Timeouts) -> Result<Conn, StoreError> {
         match self {
             Connector::Single { client, conn } => {
                 let c = conn
+                    .get_or_default()
                     .get_or_try_init(|| async {
                         let config = ConnectionManagerConfig::new()
                             .set_connection_timeout(o.connect)
@@ -223,6 +230,7 @@ impl Connector {
             }
             Connector::Cluster { client, conn, .. } => {
                 let c = conn
+                    .get_or_default()
                     .get_or_try_init(|| async {
                         tokio::time::timeout(o.connect * 3, client.get_async_connection())
                             .await

@@ -1,4 +1,4 @@
-//! One pooled `reqwest` client for every upstream call. It attaches the right credential (the
+//! The client of every upstream call (a connection pool per calling thread, see [`PerThreadHttp`]). It attaches the right credential (the
 //! `sk_*` key only on key-authenticated calls), the correlation id, a child `traceparent`, the
 //! idempotency key and the configured `X-AL-API-Version` pin; maps transport failures to typed errors; and hands back upstream answers
 //! (2xx or not) untouched so they can be passed through. No URL, key or token is ever logged.
@@ -6,6 +6,7 @@
 //! never by its path. With trace export on, a call made while serving a request is a client span
 //! whose id is the `traceparent` parent the upstream sees.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use thread_local::ThreadLocal;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -75,10 +77,42 @@ impl UpstreamResponse {
     }
 }
 
+/// One `reqwest` client (and so one connection pool) per thread that calls the upstream.
+///
+/// Why: a pooled connection is driven by a task on the runtime of the thread that opened it. With
+/// one client shared by every actix worker, a call from worker A often rides a connection opened
+/// by worker B, and every read and write then wakes the other thread. Profiling showed those
+/// wake-ups (context switches) as the largest single cost of a proxied call
+/// (docs/benchmarks.md); with a client per thread each worker drives its own sockets.
+struct PerThreadHttp {
+    connect_timeout: Duration,
+    total_timeout: Duration,
+    clients: ThreadLocal<reqwest::Client>,
+}
+
+impl PerThreadHttp {
+    fn client(&self) -> Result<&reqwest::Client, UpstreamError> {
+        self.clients.get_or_try(|| {
+            reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.total_timeout)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(64)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("aarthik-bff/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| UpstreamError::Unavailable(format!("client: {}", e.without_url())))
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct UpstreamClient {
-    http: reqwest::Client,
+    http: Arc<PerThreadHttp>,
     base_url: String,
+    /// `base_url` parsed, and its path without the trailing slash ("" for the root).
+    base: url::Url,
+    base_path: String,
     primary_key: SecretString,
     secondary_key: Option<SecretString>,
     /// `X-AL-API-Version` on every call, when configured.
@@ -106,18 +140,22 @@ impl UpstreamClient {
             .map(HeaderValue::from_str)
             .transpose()
             .map_err(|_| UpstreamError::Protocol("the API version is not a valid header".into()))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .timeout(total_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(64)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("aarthik-bff/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| UpstreamError::Unavailable(format!("client: {}", e.without_url())))?;
+        let http = PerThreadHttp {
+            connect_timeout,
+            total_timeout,
+            clients: ThreadLocal::new(),
+        };
+        // Built once here so a bad setting fails start-up, not the first call.
+        http.client()?;
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let base = url::Url::parse(&base_url)
+            .map_err(|e| UpstreamError::Protocol(format!("upstream base URL: {e}")))?;
+        let base_path = base.path().trim_end_matches('/').to_owned();
         Ok(UpstreamClient {
-            http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            http: Arc::new(http),
+            base,
+            base_path,
+            base_url,
             primary_key,
             secondary_key: secondary_key.filter(|k| !k.expose_secret().is_empty()),
             api_version,
@@ -143,6 +181,23 @@ impl UpstreamClient {
         &self.base_url
     }
 
+    /// The URL of `path_and_query` under the base URL: the parsed base with its path and query
+    /// replaced, so a call does not re-parse (and re-check the host of) the whole URL.
+    fn url_of(&self, path_and_query: &str) -> url::Url {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let mut url = self.base.clone();
+        if self.base_path.is_empty() {
+            url.set_path(path);
+        } else {
+            url.set_path(&format!("{}{path}", self.base_path));
+        }
+        url.set_query(query);
+        url
+    }
+
     /// Send one call. With the API key, an upstream 401 is retried once with the secondary key
     /// (key rotation), with a warning.
     pub async fn send(&self, req: UpstreamRequest<'_>) -> Result<UpstreamResponse, UpstreamError> {
@@ -164,10 +219,11 @@ impl UpstreamClient {
         req: &UpstreamRequest<'_>,
         key: &SecretString,
     ) -> Result<UpstreamResponse, UpstreamError> {
-        let url = format!("{}{}", self.base_url, req.path_and_query);
+        let url = self.url_of(&req.path_and_query);
         let mut builder = self
             .http
-            .request(req.method.clone(), &url)
+            .client()?
+            .request(req.method.clone(), url)
             .headers(req.headers.clone());
         let bearer = match req.credential {
             Credential::ApiKey => Some(key.expose_secret().to_owned()),
@@ -324,12 +380,25 @@ async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Bytes,
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(Capped::TooLarge);
     }
-    let mut buf = bytes::BytesMut::new();
-    while let Some(chunk) = resp.chunk().await.map_err(Capped::Transport)? {
+    // Most answers arrive in one chunk: that one is kept as it is, without a copy.
+    let Some(first) = resp.chunk().await.map_err(Capped::Transport)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(Capped::TooLarge);
+    }
+    let Some(second) = resp.chunk().await.map_err(Capped::Transport)? else {
+        return Ok(first);
+    };
+    let mut buf = bytes::BytesMut::with_capacity(first.len() + second.len());
+    buf.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         if buf.len() + chunk.len() > limit {
             return Err(Capped::TooLarge);
         }
         buf.extend_from_slice(&chunk);
+        next = resp.chunk().await.map_err(Capped::Transport)?;
     }
     Ok(buf.freeze())
 }

@@ -100,6 +100,8 @@ pub struct SandboxConfig {
     pub webhook_first_retry_ms: u64,
     /// `true`: mutating headless calls without `Idempotency-Key` are refused.
     pub idempotency_strict: bool,
+    /// Most records the request log and the delivery log each keep (oldest dropped first).
+    pub log_cap: usize,
 }
 
 impl Default for SandboxConfig {
@@ -123,6 +125,7 @@ impl Default for SandboxConfig {
             webhook_max_attempts: timing::WEBHOOK_MAX_ATTEMPTS,
             webhook_first_retry_ms: timing::WEBHOOK_FIRST_RETRY_SECS * 1000,
             idempotency_strict: true,
+            log_cap: state::DEFAULT_LOG_CAP,
         }
     }
 }

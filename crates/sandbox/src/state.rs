@@ -15,8 +15,8 @@ use crate::lenders::Lender;
 use crate::SandboxConfig;
 use aarthik_contract::journey_status;
 
-/// Most records the request and delivery logs keep (oldest dropped first).
-pub const LOG_CAP: usize = 10_000;
+/// Most records the request and delivery logs keep by default (oldest dropped first).
+pub const DEFAULT_LOG_CAP: usize = 10_000;
 
 /// Non-secret settings copied from the config.
 #[derive(Debug, Clone)]
@@ -32,6 +32,7 @@ pub struct Settings {
     pub refresh_ttl_secs: u64,
     pub webhook_max_attempts: u32,
     pub webhook_first_retry_ms: u64,
+    pub log_cap: usize,
 }
 
 pub struct Borrower {
@@ -252,6 +253,7 @@ impl State {
                 refresh_ttl_secs: config.refresh_ttl_secs,
                 webhook_max_attempts: config.webhook_max_attempts.max(1),
                 webhook_first_retry_ms: config.webhook_first_retry_ms,
+                log_cap: config.log_cap.max(1),
             },
             borrowers: HashMap::new(),
             borrower_by_external: HashMap::new(),
@@ -290,14 +292,14 @@ impl State {
     }
 
     pub fn push_request(&mut self, record: RequestRecord) {
-        if self.requests.len() >= LOG_CAP {
+        if self.requests.len() >= self.settings.log_cap {
             self.requests.pop_front();
         }
         self.requests.push_back(record);
     }
 
     pub fn push_delivery(&mut self, record: DeliveryRecord) {
-        if self.deliveries.len() >= LOG_CAP {
+        if self.deliveries.len() >= self.settings.log_cap {
             self.deliveries.pop_front();
         }
         self.deliveries.push_back(record);
