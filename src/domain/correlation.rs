@@ -15,8 +15,19 @@ impl CorrelationId {
     }
 
     /// A new time-ordered id.
+    /// A new UUID v7. Its random bits come from the thread's `rand` generator rather than from the
+    /// operating system (`Uuid::now_v7` makes a `getrandom` system call per id, one per request).
     pub fn generate() -> Self {
-        CorrelationId(uuid::Uuid::now_v7().to_string())
+        use rand::RngCore;
+        let mut random = [0u8; 10];
+        rand::thread_rng().fill_bytes(&mut random);
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        let id = uuid::Builder::from_unix_timestamp_millis(ms, &random).into_uuid();
+        let mut buf = uuid::Uuid::encode_buffer();
+        CorrelationId(id.hyphenated().encode_lower(&mut buf).to_owned())
     }
 
     /// The caller's value when valid, else a new one.
@@ -60,6 +71,17 @@ mod tests {
         let id = CorrelationId::generate();
         let u = uuid::Uuid::parse_str(id.as_str()).unwrap();
         assert_eq!(u.get_version_num(), 7);
+        assert_eq!(u.get_variant(), uuid::Variant::RFC4122);
+        let (secs, _) = u
+            .get_timestamp()
+            .expect("a v7 id has a timestamp")
+            .to_unix();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(secs.abs_diff(now) <= 2, "the id's time is now");
         assert_ne!(id, CorrelationId::from_header(Some("bad id")));
+        assert_ne!(CorrelationId::generate(), CorrelationId::generate());
     }
 }

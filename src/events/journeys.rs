@@ -23,6 +23,45 @@ fn history_field(sequence: u64, event_id: &str) -> String {
     format!("{sequence:020}:{event_id}")
 }
 
+/// A stored [`JourneyRecord`] without its snapshot.
+#[derive(serde::Deserialize)]
+struct RecordHead {
+    #[serde(rename = "journeyID")]
+    journey_id: String,
+    #[serde(rename = "userID")]
+    user_id: Option<String>,
+    #[serde(rename = "borrowerExternalID")]
+    borrower_external_id: Option<String>,
+    status: Option<String>,
+    #[serde(rename = "nextAction")]
+    next_action: Option<String>,
+    sequence: u64,
+    #[serde(rename = "updatedAt")]
+    updated_at: String,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    #[serde(rename = "receivedAt")]
+    received_at: String,
+}
+
+impl RecordHead {
+    /// The record with a null snapshot (never written back: only read for the decision).
+    fn into_record(self) -> JourneyRecord {
+        JourneyRecord {
+            journey_id: self.journey_id,
+            user_id: self.user_id,
+            borrower_external_id: self.borrower_external_id,
+            status: self.status,
+            next_action: self.next_action,
+            sequence: self.sequence,
+            updated_at: self.updated_at,
+            event_id: self.event_id,
+            received_at: self.received_at,
+            snapshot: serde_json::Value::Null,
+        }
+    }
+}
+
 /// What happened to the latest record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
@@ -67,12 +106,14 @@ impl Journeys {
     pub async fn apply(&self, candidate: &JourneyRecord) -> Result<Applied, StoreError> {
         let key = JourneyLatestKey::new(&candidate.journey_id);
         for _ in 0..MAX_CAS_ROUNDS {
-            let mut next = candidate.clone();
+            let mut inherited_user = None;
             let mut left = None;
             let expected = match self.store.get_versioned(&key).await? {
                 None => None,
                 Some(v) => {
-                    let current: JourneyRecord = from_json(&v.value)?;
+                    // Everything but the snapshot (skipped unparsed): the decision needs only the
+                    // head, and this runs for every webhook.
+                    let current = from_json::<RecordHead>(&v.value)?.into_record();
                     if current.event_id == candidate.event_id {
                         self.index.record(&current, None).await?;
                         return Ok(Applied::Latest);
@@ -84,19 +125,31 @@ impl Journeys {
                         return Ok(Applied::Tie);
                     }
                     // Keep a user mapping learnt earlier.
-                    if next.user_id.is_none() {
-                        next.user_id = current.user_id;
+                    if candidate.user_id.is_none() {
+                        inherited_user = current.user_id;
                     }
                     left = current.status;
                     Some(v.version)
                 }
             };
+            // The candidate as it is (no copy of its snapshot) unless it inherits a user.
+            let with_user;
+            let next = match inherited_user {
+                Some(user) => {
+                    with_user = JourneyRecord {
+                        user_id: Some(user),
+                        ..candidate.clone()
+                    };
+                    &with_user
+                }
+                None => candidate,
+            };
             let written = self
                 .store
-                .put_versioned(&key, expected, &to_json(&next)?, JOURNEY_RETENTION)
+                .put_versioned(&key, expected, &to_json(next)?, JOURNEY_RETENTION)
                 .await?;
             if written.is_some() {
-                self.index.record(&next, left.as_deref()).await?;
+                self.index.record(next, left.as_deref()).await?;
                 return Ok(Applied::Latest);
             }
         }

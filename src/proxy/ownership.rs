@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
 use super::path::Named;
 use super::ProxyError;
@@ -181,30 +182,34 @@ struct Facts {
 }
 
 impl Facts {
+    /// Read from the body in one pass that keeps only the fields named here (everything else is
+    /// skipped without building values: this runs on every 2xx answer, state polls included).
+    /// Lenient like a look-up in a JSON value: a field of another type, or a list entry that is
+    /// not an object, teaches nothing and spoils nothing else.
     fn from_body(body: &[u8]) -> Facts {
         let mut f = Facts::default();
-        let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        let Ok(Answer { data: Some(d) }) = serde_json::from_slice::<Answer>(body) else {
             return f;
         };
-        let Some(d) = v.get("data").filter(|d| d.is_object()) else {
+        let Lenient(Some(d)) = d else {
             return f;
         };
-        if let Some(j) = id(d, "journeyID") {
-            if let Some(o) = id(d, "offerID") {
+        if let Some(j) = d.journey_id.get() {
+            if let Some(o) = d.offer_id.get() {
                 f.resources.push(("o", o, j.clone()));
             }
-            if let Some(a) = id(d, "aaSessionID") {
+            if let Some(a) = d.aa_session_id.get() {
                 f.resources.push(("a", a, j.clone()));
             }
             f.journeys.push(j);
         }
-        for item in list(d, "journeys") {
-            if let Some(j) = id(item, "journeyID") {
+        for item in d.journeys.items() {
+            if let Some(j) = item.journey_id.get() {
                 f.journeys.push(j);
             }
         }
-        for item in list(d, "offers") {
-            if let (Some(o), Some(j)) = (id(item, "offerID"), id(item, "journeyID")) {
+        for item in d.offers.items() {
+            if let (Some(o), Some(j)) = (item.offer_id.get(), item.journey_id.get()) {
                 f.resources.push(("o", o, j));
             }
         }
@@ -212,16 +217,153 @@ impl Facts {
     }
 }
 
-/// A plausible id field (a short string).
-fn id(v: &Value, field: &str) -> Option<String> {
-    v.get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty() && s.len() <= 128)
-        .map(str::to_owned)
+/// The envelope, as far as ownership reads it.
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    data: Option<Lenient<Data>>,
 }
 
-fn list<'a>(v: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
-    v.get(field).and_then(Value::as_array).into_iter().flatten()
+/// `data`, and each entry of its `journeys` / `offers` lists: the id fields only.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Data {
+    #[serde(rename = "journeyID")]
+    journey_id: Text,
+    #[serde(rename = "offerID")]
+    offer_id: Text,
+    #[serde(rename = "aaSessionID")]
+    aa_session_id: Text,
+    journeys: Lenient<Vec<Lenient<Data>>>,
+    offers: Lenient<Vec<Lenient<Data>>>,
+}
+
+impl Lenient<Vec<Lenient<Data>>> {
+    fn items(&self) -> impl Iterator<Item = &Data> {
+        self.0.iter().flatten().filter_map(|e| e.0.as_ref())
+    }
+}
+
+/// Visitor methods that answer `$none` for numbers, booleans and null.
+macro_rules! skip_scalars {
+    ($none:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+    };
+}
+/// A string field kept when it is a plausible id (non-empty, at most 128 bytes); any other value
+/// (another type, too long) is skipped.
+#[derive(Default)]
+struct Text(Option<String>);
+
+impl Text {
+    fn get(&self) -> Option<String> {
+        self.0.clone()
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(
+                    (!v.is_empty() && v.len() <= 128).then(|| v.to_owned()),
+                ))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text, A::Error> {
+                drain_seq(seq).map(|()| Text(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text, A::Error> {
+                drain_map(map).map(|()| Text(None))
+            }
+            skip_scalars!(Text(None));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Whether a [`Lenient`] value is read from a JSON object or from an array.
+trait Shape {
+    const OBJECT: bool;
+}
+
+impl Shape for Data {
+    const OBJECT: bool = true;
+}
+
+impl<T> Shape for Vec<T> {
+    const OBJECT: bool = false;
+}
+
+/// A `T` when the value has `T`'s shape (an object, or an array), else nothing: the value is
+/// skipped, never an error.
+struct Lenient<T>(Option<T>);
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Lenient(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Shape> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Shape> Visitor<'de> for V<T> {
+            type Value = Lenient<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Lenient<T>, A::Error> {
+                if T::OBJECT {
+                    T::deserialize(de::value::MapAccessDeserializer::new(map))
+                        .map(|v| Lenient(Some(v)))
+                } else {
+                    drain_map(map).map(|()| Lenient(None))
+                }
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Lenient<T>, A::Error> {
+                if T::OBJECT {
+                    drain_seq(seq).map(|()| Lenient(None))
+                } else {
+                    T::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                        .map(|v| Lenient(Some(v)))
+                }
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Lenient<T>, E> {
+                Ok(Lenient(None))
+            }
+            skip_scalars!(Lenient(None));
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
 }
 
 #[cfg(test)]
@@ -241,6 +383,24 @@ mod tests {
         let f =
             Facts::from_body(br#"{"data":{"journeys":[{"journeyID":"j3"},{"journeyID":"j4"}]}}"#);
         assert_eq!(f.journeys, vec!["j3", "j4"]);
+    }
+
+    #[test]
+    fn a_field_of_another_shape_teaches_nothing_and_spoils_nothing_else() {
+        let f = Facts::from_body(
+            br#"{"data":{"journeyID":"j1","offerID":7,"aaSessionID":{"x":1},"status":"READY",
+                "pendingOperations":[{"type":"NEW","journeyID":"zz"}],
+                "journeys":[1,"j9",{"journeyID":"j5"},{"journeyID":""},null],
+                "offers":{"offerID":"o9","journeyID":"j9"}}}"#,
+        );
+        assert_eq!(f.journeys, vec!["j1", "j5"]);
+        assert!(f.resources.is_empty(), "{:?}", f.resources);
+        let long = "x".repeat(129);
+        let f = Facts::from_body(format!(r#"{{"data":{{"journeyID":"{long}"}}}}"#).as_bytes());
+        assert_eq!(f, Facts::default(), "an id over 128 bytes is not an id");
+        let f = Facts::from_body(br#"{"data":{"journeys":{"journeyID":"j1"},"offers":[{"offerID":"o1","journeyID":"j2"}]}}"#);
+        assert!(f.journeys.is_empty(), "journeys must be a list");
+        assert_eq!(f.resources, vec![("o", "o1".to_owned(), "j2".to_owned())]);
     }
 
     #[test]
