@@ -40,6 +40,28 @@ pub fn changed_at_ms(rec: &JourneyRecord) -> i64 {
     at.max(0)
 }
 
+/// What the index needs of a journey's latest record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    journey_id: String,
+    status: Option<String>,
+    /// [`changed_at_ms`] of the record.
+    at: i64,
+    /// The status the record replaced, if known.
+    left: Option<String>,
+}
+
+impl IndexEntry {
+    pub fn of(rec: &JourneyRecord, left: Option<String>) -> Self {
+        IndexEntry {
+            journey_id: rec.journey_id.clone(),
+            status: rec.status.clone(),
+            at: changed_at_ms(rec),
+            left,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct JourneyIndex {
     store: Arc<dyn Store>,
@@ -50,16 +72,19 @@ impl JourneyIndex {
         JourneyIndex { store }
     }
 
-    /// Index `rec` (a journey's latest record); `left` is the status it replaced, if known.
-    /// Safe to repeat. Statuses outside the key alphabet are indexed overall only.
-    pub async fn record(&self, rec: &JourneyRecord, left: Option<&str>) -> Result<(), StoreError> {
-        let id = rec.journey_id.as_str();
+    /// Index an entry (see [`IndexEntry::of`]). Safe to repeat. Statuses outside the key alphabet
+    /// are indexed overall only.
+    pub async fn record(&self, entry: &IndexEntry) -> Result<(), StoreError> {
+        let id = entry.journey_id.as_str();
         if !is_safe_id(id) {
             return Ok(());
         }
-        let at = changed_at_ms(rec);
-        let status = rec.status.as_deref().filter(|s| is_safe_id(s));
-        let left = left.filter(|l| is_safe_id(l) && Some(*l) != status);
+        let at = entry.at;
+        let status = entry.status.as_deref().filter(|s| is_safe_id(s));
+        let left = entry
+            .left
+            .as_deref()
+            .filter(|l| is_safe_id(l) && Some(*l) != status);
         // Three separate keys, each write safe to repeat: sent together.
         let overall_key = JourneysByChangeKey::new();
         let overall = self

@@ -4,15 +4,16 @@
 //! The record is replaced with a versioned compare-and-set: read (version v), decide, write only
 //! if the version is still v, else re-read and decide again. Two instances racing with sequences
 //! 5 and 7 therefore always end with 7, and an older snapshot never overwrites a newer one.
-//! Every record that becomes the latest is then put in the [`JourneyIndex`] (a run that re-finds
-//! its own record re-indexes it, repairing a run that stopped in between).
+//! Every record that becomes the latest is then put in the [`JourneyIndex`] by the caller, with
+//! the entry `apply` hands back (a run that re-finds its own record gets the entry again, repairing
+//! a run that stopped in between).
 
 use std::sync::Arc;
 
 use crate::store::keys::{JourneyHistoryKey, JourneyLatestKey};
 use crate::store::{Store, StoreError};
 
-use super::index::JourneyIndex;
+use super::index::{IndexEntry, JourneyIndex};
 use super::records::{from_json, to_json, FeedItem, JourneyRecord, JOURNEY_RETENTION};
 
 /// Bound on compare-and-set rounds under contention (each lost round means another writer won).
@@ -102,8 +103,14 @@ impl Journeys {
         }
     }
 
-    /// Make `candidate` the latest unless a newer sequence is there already.
-    pub async fn apply(&self, candidate: &JourneyRecord) -> Result<Applied, StoreError> {
+    /// Make `candidate` the latest unless a newer sequence is there already. When it is (or
+    /// already was) the latest, the index entry it owes comes back: write it with
+    /// [`Journeys::index`] before acknowledging the delivery (it is independent of the other
+    /// steps, so it can go out together with them).
+    pub async fn apply(
+        &self,
+        candidate: &JourneyRecord,
+    ) -> Result<(Applied, Option<IndexEntry>), StoreError> {
         let key = JourneyLatestKey::new(&candidate.journey_id);
         for _ in 0..MAX_CAS_ROUNDS {
             let mut inherited_user = None;
@@ -115,14 +122,14 @@ impl Journeys {
                     // head, and this runs for every webhook.
                     let current = from_json::<RecordHead>(&v.value)?.into_record();
                     if current.event_id == candidate.event_id {
-                        self.index.record(&current, None).await?;
-                        return Ok(Applied::Latest);
+                        // A re-run: index again, repairing a run that stopped in between.
+                        return Ok((Applied::Latest, Some(IndexEntry::of(&current, None))));
                     }
                     if current.sequence > candidate.sequence {
-                        return Ok(Applied::Stale);
+                        return Ok((Applied::Stale, None));
                     }
                     if current.sequence == candidate.sequence {
-                        return Ok(Applied::Tie);
+                        return Ok((Applied::Tie, None));
                     }
                     // Keep a user mapping learnt earlier.
                     if candidate.user_id.is_none() {
@@ -149,13 +156,17 @@ impl Journeys {
                 .put_versioned(&key, expected, &to_json(next)?, JOURNEY_RETENTION)
                 .await?;
             if written.is_some() {
-                self.index.record(next, left.as_deref()).await?;
-                return Ok(Applied::Latest);
+                return Ok((Applied::Latest, Some(IndexEntry::of(next, left))));
             }
         }
         Err(StoreError::Unavailable(
             "journey record under too much contention".into(),
         ))
+    }
+
+    /// Write an index entry [`Journeys::apply`] handed back (safe to repeat).
+    pub async fn index(&self, entry: &IndexEntry) -> Result<(), StoreError> {
+        self.index.record(entry).await
     }
 
     /// Add (or overwrite: retries are harmless) one event to the journey's history.

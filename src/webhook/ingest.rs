@@ -7,6 +7,7 @@
 //! Why it is built this way: the store offers no multi-key transaction, so every step is made
 //! safe to repeat, and a repeat is what a retry does:
 //! - the latest record is a compare-and-set that recognises its own event id (a re-run is a no-op);
+//!   its index entry is written together with the feed append and the user's update;
 //! - the history is a hash field keyed by (sequence, event id) (a re-run rewrites the same field);
 //! - the feed append is the one step that is not naturally repeatable. Before it, the run asks the
 //!   feed for the items earlier runs of this event appended (the feed keeps a note per event for
@@ -165,12 +166,23 @@ impl Ingestor {
                 received_at: received_at.clone(),
                 snapshot: snap.body.clone(),
             };
-            let applied = self.events.journeys.apply(&record).await?;
+            let (applied, index) = self.events.journeys.apply(&record).await?;
+            // The index entry, the user's update and the feed append do not depend on each other:
+            // they go out together.
             let push = async {
-                if applied == Applied::Latest {
-                    self.push_update(&record).await?;
-                }
-                Ok::<(), StoreError>(())
+                let index = async {
+                    match &index {
+                        Some(entry) => self.events.journeys.index(entry).await,
+                        None => Ok(()),
+                    }
+                };
+                let update = async {
+                    if applied == Applied::Latest {
+                        self.push_update(&record).await?;
+                    }
+                    Ok::<(), StoreError>(())
+                };
+                try_join(index, update).await.map(|_| ())
             };
             let item = match already.get(&j.journey_id) {
                 Some(item) => {
