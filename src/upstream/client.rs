@@ -1,5 +1,5 @@
-//! The client of every upstream call (a connection pool per calling thread, see [`PerThreadHttp`]). It attaches the right credential (the
-//! `sk_*` key only on key-authenticated calls), the correlation id, a child `traceparent`, the
+//! The client of every upstream call (a connection pool per calling thread, see `PerThreadHttp`).
+//! It attaches the right credential (the `sk_*` key only on key-authenticated calls), the correlation id, a child `traceparent`, the
 //! idempotency key and the configured `X-AL-API-Version` pin; maps transport failures to typed errors; and hands back upstream answers
 //! (2xx or not) untouched so they can be passed through. No URL, key or token is ever logged.
 //! Metrics and spans name a call by its route template (`aarthik_contract::paths::template_of`),
