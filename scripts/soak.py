@@ -39,6 +39,8 @@ KEEP = os.environ.get("SOAK_KEEP") == "1"                 # keep the temp dir (l
 SETTLE_SECS = int(os.environ.get("SOAK_SETTLE_SECS", str(max(180, SOAK_SECS // 2))))
 # The sandbox keeps every request and delivery of the run (its default keeps 10 000).
 SANDBOX_LOG_CAP = 1_000_000
+# The BFFs' ops feed keeps every event of the run (`webhook.feed_max_len`, 100 000 by default).
+FEED_MAX_LEN = 5_000_000
 # Attempts per sandbox webhook: retries after 1, 2, 4, ... 64 s outlast the Redis restart.
 SANDBOX_WEBHOOK_ATTEMPTS = 8
 
@@ -683,6 +685,8 @@ def sandbox_deliveries():
 
 def verify(up, deliveries, relay_dropped, c):
     feed = read_feed()
+    if len(feed) >= FEED_MAX_LEN:
+        print(f"NOTE the ops feed holds {len(feed)} events, its cap: the oldest were trimmed")
     in_feed = {}
     for it in feed:
         in_feed.setdefault(it["eventID"], []).append(it)
@@ -892,6 +896,9 @@ def main():
                 "BFF__UPSTREAM__BASE_URL": f"http://127.0.0.1:{relay_port}",
                 "BFF__UPSTREAM__API_KEY": API_KEY, "BFF__AUTH__HS256_SECRET": HS256_SECRET,
                 "BFF__WEBHOOK__SECRETS": WEBHOOK_SECRET, "BFF__OPS__TOKENS": OPS_TOKEN,
+                # The checks read every event back from the ops feed, which keeps 100 000 by
+                # default; a 10-minute run stores more than that.
+                "BFF__WEBHOOK__FEED_MAX_LEN": str(FEED_MAX_LEN),
                 "RUST_LOG": "warn"})
         for port in ENV.bffs:
             wait_until(f"BFF on {port}", lambda: request(port, "GET", "/readyz", timeout=2).status == 200, 60)
