@@ -25,13 +25,18 @@ pub const MAX_JOURNEYS: usize = 200_000;
 /// When a journey last changed, in Unix milliseconds: the snapshot's `updatedAt`, but never later
 /// than its arrival (an upstream clock running ahead must not pin a journey to the top).
 pub fn changed_at_ms(rec: &JourneyRecord) -> i64 {
+    changed_at(&rec.updated_at, &rec.received_at)
+}
+
+/// [`changed_at_ms`] from a record's `updatedAt` and `receivedAt`.
+fn changed_at(updated_at: &str, received_at: &str) -> i64 {
     let parse = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .ok()
             .map(|d| d.timestamp_millis())
     };
-    let received = parse(&rec.received_at);
-    let updated = parse(&rec.updated_at);
+    let received = parse(received_at);
+    let updated = parse(updated_at);
     let at = match (updated, received) {
         (Some(u), Some(r)) => u.min(r),
         (Some(t), None) | (None, Some(t)) => t,
@@ -52,13 +57,30 @@ pub struct IndexEntry {
 }
 
 impl IndexEntry {
-    pub fn of(rec: &JourneyRecord, left: Option<String>) -> Self {
+    /// The entry of a latest record with these fields; `left`: the status it replaced.
+    pub fn new(
+        journey_id: String,
+        status: Option<String>,
+        updated_at: &str,
+        received_at: &str,
+        left: Option<String>,
+    ) -> Self {
         IndexEntry {
-            journey_id: rec.journey_id.clone(),
-            status: rec.status.clone(),
-            at: changed_at_ms(rec),
+            at: changed_at(updated_at, received_at),
+            journey_id,
+            status,
             left,
         }
+    }
+
+    pub fn of(rec: &JourneyRecord, left: Option<String>) -> Self {
+        Self::new(
+            rec.journey_id.clone(),
+            rec.status.clone(),
+            &rec.updated_at,
+            &rec.received_at,
+            left,
+        )
     }
 }
 

@@ -24,18 +24,15 @@ fn history_field(sequence: u64, event_id: &str) -> String {
     format!("{sequence:020}:{event_id}")
 }
 
-/// A stored [`JourneyRecord`] without its snapshot.
+/// What the compare-and-set reads of the stored [`JourneyRecord`]: everything it decides on or
+/// indexes (the snapshot and the rest are skipped unparsed).
 #[derive(serde::Deserialize)]
 struct RecordHead {
     #[serde(rename = "journeyID")]
     journey_id: String,
     #[serde(rename = "userID")]
     user_id: Option<String>,
-    #[serde(rename = "borrowerExternalID")]
-    borrower_external_id: Option<String>,
     status: Option<String>,
-    #[serde(rename = "nextAction")]
-    next_action: Option<String>,
     sequence: u64,
     #[serde(rename = "updatedAt")]
     updated_at: String,
@@ -43,24 +40,6 @@ struct RecordHead {
     event_id: String,
     #[serde(rename = "receivedAt")]
     received_at: String,
-}
-
-impl RecordHead {
-    /// The record with a null snapshot (never written back: only read for the decision).
-    fn into_record(self) -> JourneyRecord {
-        JourneyRecord {
-            journey_id: self.journey_id,
-            user_id: self.user_id,
-            borrower_external_id: self.borrower_external_id,
-            status: self.status,
-            next_action: self.next_action,
-            sequence: self.sequence,
-            updated_at: self.updated_at,
-            event_id: self.event_id,
-            received_at: self.received_at,
-            snapshot: serde_json::Value::Null,
-        }
-    }
 }
 
 /// What happened to the latest record.
@@ -118,12 +97,18 @@ impl Journeys {
             let expected = match self.store.get_versioned(&key).await? {
                 None => None,
                 Some(v) => {
-                    // Everything but the snapshot (skipped unparsed): the decision needs only the
-                    // head, and this runs for every webhook.
-                    let current = from_json::<RecordHead>(&v.value)?.into_record();
+                    // Not the whole record: this runs for every webhook.
+                    let current = from_json::<RecordHead>(&v.value)?;
                     if current.event_id == candidate.event_id {
                         // A re-run: index again, repairing a run that stopped in between.
-                        return Ok((Applied::Latest, Some(IndexEntry::of(&current, None))));
+                        let entry = IndexEntry::new(
+                            current.journey_id,
+                            current.status,
+                            &current.updated_at,
+                            &current.received_at,
+                            None,
+                        );
+                        return Ok((Applied::Latest, Some(entry)));
                     }
                     if current.sequence > candidate.sequence {
                         return Ok((Applied::Stale, None));
